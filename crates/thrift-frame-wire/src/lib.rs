@@ -1,0 +1,285 @@
+//! The wire layer shared by the server and the client: which protocol and
+//! transport to speak, the size limits that bound every allocation made on
+//! behalf of a peer, and the function that stacks transport and protocol on
+//! top of a byte stream.
+//!
+//! Buffered transport: Thrift's "buffered" transport puts nothing on the wire,
+//! so any buffering is byte-compatible. We use `std::io::BufReader`/`BufWriter`
+//! because, unlike the crate's buffered transports, they bypass their buffer
+//! for reads and writes larger than it: a 1 MiB string goes straight between
+//! the socket and its destination instead of through 64 KiB chunks.
+//!
+//! Framed transport: we read frames with our own [`FramedReader`] because the
+//! crate's `TFramedReadTransport` has a fixed frame limit (16,384,000 bytes)
+//! that cannot be configured; writing uses the crate's `TFramedWriteTransport`.
+
+mod framed;
+mod limits;
+mod observed;
+mod timeouts;
+
+use std::fmt;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::str::FromStr;
+
+use thrift::protocol::{
+    TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
+    TInputProtocol, TOutputProtocol,
+};
+use thrift::transport::TFramedWriteTransport;
+
+pub use framed::FramedReader;
+pub use limits::Limits;
+pub use observed::{ObservedInputProtocol, RequestObserver, RequestOutcome};
+pub use timeouts::{describe, TimeoutReporting};
+
+/// Size of the read and write buffers: large enough that a typical message
+/// header and small calls need one syscall, small enough to be cheap per
+/// connection.
+pub const IO_BUFFER_BYTES: usize = 64 * 1024;
+
+/// A boxed input protocol, as handed to processors and generated clients.
+pub type InputProtocol = Box<dyn TInputProtocol + Send>;
+/// A boxed output protocol, as handed to processors and generated clients.
+pub type OutputProtocol = Box<dyn TOutputProtocol + Send>;
+
+/// Errors of the wire layer: bad names and inconsistent limits.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("unknown protocol {0:?}: expected binary or compact")]
+    UnknownProtocol(String),
+    #[error("unknown transport {0:?}: expected buffered or framed")]
+    UnknownTransport(String),
+    #[error("invalid limits: {reason}")]
+    InvalidLimits {
+        reason: String,
+        #[source]
+        source: Option<thrift::Error>,
+    },
+}
+
+/// The Thrift protocol (encoding) spoken on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// TBinaryProtocol, strict on both read and write (the version header is
+    /// required), as the C++, Go and Python libraries write it by default.
+    Binary,
+    /// TCompactProtocol.
+    Compact,
+}
+
+/// The Thrift transport (framing) used on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// No framing: messages are written back to back.
+    Buffered,
+    /// Each message is preceded by its length as a 4-byte big-endian integer.
+    Framed,
+}
+
+impl Protocol {
+    pub const ALL: [Protocol; 2] = [Protocol::Binary, Protocol::Compact];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Binary => "binary",
+            Protocol::Compact => "compact",
+        }
+    }
+}
+
+impl Transport {
+    pub const ALL: [Transport; 2] = [Transport::Buffered, Transport::Framed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Buffered => "buffered",
+            Transport::Framed => "framed",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = WireError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "binary" => Ok(Protocol::Binary),
+            "compact" => Ok(Protocol::Compact),
+            other => Err(WireError::UnknownProtocol(other.to_owned())),
+        }
+    }
+}
+
+impl FromStr for Transport {
+    type Err = WireError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "buffered" => Ok(Transport::Buffered),
+            "framed" => Ok(Transport::Framed),
+            other => Err(WireError::UnknownTransport(other.to_owned())),
+        }
+    }
+}
+
+/// Everything needed to stack a connection: protocol, transport and limits.
+#[derive(Debug, Clone)]
+pub struct WireConfig {
+    pub protocol: Protocol,
+    pub transport: Transport,
+    pub limits: Limits,
+}
+
+impl Default for WireConfig {
+    fn default() -> Self {
+        WireConfig {
+            protocol: Protocol::Compact,
+            transport: Transport::Buffered,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl WireConfig {
+    /// Stacks the read side: `reader` -> transport -> protocol, with limits.
+    pub fn input_protocol<R>(&self, reader: R) -> InputProtocol
+    where
+        R: Read + Send + 'static,
+    {
+        let config = self.limits.thrift_configuration();
+        match self.transport {
+            Transport::Buffered => {
+                let transport = BufReader::with_capacity(IO_BUFFER_BYTES, reader);
+                self.protocol_over(transport, config)
+            }
+            Transport::Framed => {
+                let transport = FramedReader::new(reader, self.limits.max_frame_size);
+                self.protocol_over(transport, config)
+            }
+        }
+    }
+
+    fn protocol_over<T>(&self, transport: T, config: thrift::TConfiguration) -> InputProtocol
+    where
+        T: Read + Send + 'static,
+    {
+        match self.protocol {
+            Protocol::Binary => {
+                Box::new(TBinaryInputProtocol::with_config(transport, true, config))
+            }
+            Protocol::Compact => Box::new(TCompactInputProtocol::with_config(transport, config)),
+        }
+    }
+
+    /// Stacks the write side: protocol -> transport -> `writer`.
+    pub fn output_protocol<W>(&self, writer: W) -> OutputProtocol
+    where
+        W: Write + Send + 'static,
+    {
+        match self.transport {
+            Transport::Buffered => {
+                let transport = BufWriter::with_capacity(IO_BUFFER_BYTES, writer);
+                self.output_over(transport)
+            }
+            Transport::Framed => {
+                let transport = TFramedWriteTransport::with_capacity(IO_BUFFER_BYTES, writer);
+                self.output_over(transport)
+            }
+        }
+    }
+
+    fn output_over<T>(&self, transport: T) -> OutputProtocol
+    where
+        T: Write + Send + 'static,
+    {
+        let config = self.limits.thrift_configuration();
+        match self.protocol {
+            Protocol::Binary => {
+                Box::new(TBinaryOutputProtocol::with_config(transport, true, config))
+            }
+            Protocol::Compact => Box::new(TCompactOutputProtocol::with_config(transport, config)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+    use std::sync::{Arc, Mutex};
+    use thrift::protocol::{TMessageIdentifier, TMessageType};
+
+    /// A `Write` that keeps what was written, shared with the test.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("sink lock").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn round_trip(protocol: Protocol, transport: Transport, text: &str) -> (String, String) {
+        let wire = WireConfig {
+            protocol,
+            transport,
+            limits: Limits::default(),
+        };
+        let sink = Sink::default();
+        let mut out = wire.output_protocol(sink.clone());
+        let ident = TMessageIdentifier::new("ping", TMessageType::Call, 7);
+        out.write_message_begin(&ident).expect("begin");
+        out.write_string(text).expect("string");
+        out.write_message_end().expect("end");
+        out.flush().expect("flush");
+        let bytes = sink.0.lock().expect("sink lock").clone();
+        let mut input = wire.input_protocol(Cursor::new(bytes));
+        let got = input.read_message_begin().expect("read begin");
+        let s = input.read_string().expect("read string");
+        (got.name, s)
+    }
+
+    #[test]
+    fn every_protocol_and_transport_round_trips_a_large_string() {
+        let text = "é".repeat(300_000);
+        for p in Protocol::ALL {
+            for t in Transport::ALL {
+                let (name, s) = round_trip(p, t, &text);
+                assert_eq!(name, "ping", "{p}/{t}");
+                assert_eq!(s, text, "{p}/{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_parse_and_print() {
+        for p in Protocol::ALL {
+            assert_eq!(p.as_str().parse::<Protocol>().expect("parse"), p);
+        }
+        for t in Transport::ALL {
+            assert_eq!(t.as_str().parse::<Transport>().expect("parse"), t);
+        }
+        assert!(matches!(
+            "json".parse::<Protocol>(),
+            Err(WireError::UnknownProtocol(_))
+        ));
+        assert!(matches!(
+            "zlib".parse::<Transport>(),
+            Err(WireError::UnknownTransport(_))
+        ));
+    }
+}
