@@ -1,0 +1,121 @@
+//! The service implementations and the processor for each `Service`.
+
+use std::sync::Arc;
+
+use thrift::server::{TMultiplexedProcessor, TProcessor};
+use thrift_frame_idl::ping::{PingServiceSyncHandler, PingServiceSyncProcessor};
+use thrift_frame_idl::student::{ServSyncHandler, ServSyncProcessor, Student};
+
+use crate::ServerError;
+
+/// `PingService`: reports the UTF-8 byte length of `ping`'s message and
+/// echoes `output`'s.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PingHandler;
+
+impl PingServiceSyncHandler for PingHandler {
+    fn handle_ping(&self, msg: String) -> thrift::Result<String> {
+        // `String::len` is the UTF-8 byte length, the same number every peer reports.
+        Ok(format!("receive len: {}", msg.len()))
+    }
+
+    fn handle_output(&self, msg: String) -> thrift::Result<String> {
+        Ok(format!("You said: {msg}"))
+    }
+}
+
+/// `Serv`: `put` answers the student's number.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StudentHandler;
+
+impl ServSyncHandler for StudentHandler {
+    fn handle_put(&self, s: Student) -> thrift::Result<i32> {
+        s.sno.ok_or_else(|| {
+            thrift::Error::Application(thrift::ApplicationError::new(
+                thrift::ApplicationErrorKind::InvalidTransform,
+                "put: Student.sno (field 1) is missing",
+            ))
+        })
+    }
+}
+
+/// Which processor a server runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// `PingService` alone.
+    Ping,
+    /// `Serv` alone.
+    Student,
+    /// Both on one port, behind a multiplexed processor under the names
+    /// [`PING_SERVICE_NAME`] and [`STUDENT_SERVICE_NAME`].
+    Multiplexed,
+}
+
+/// Name of `PingService` in a multiplexed server.
+pub const PING_SERVICE_NAME: &str = "PingService";
+/// Name of `Serv` in a multiplexed server.
+pub const STUDENT_SERVICE_NAME: &str = "Serv";
+
+/// A processor that any number of connection threads can share.
+pub type SharedProcessor = Arc<dyn TProcessor + Send + Sync>;
+
+impl Service {
+    pub fn processor(self) -> Result<SharedProcessor, ServerError> {
+        Ok(match self {
+            Service::Ping => Arc::new(PingServiceSyncProcessor::new(PingHandler)),
+            Service::Student => Arc::new(ServSyncProcessor::new(StudentHandler)),
+            Service::Multiplexed => {
+                let mut mux = TMultiplexedProcessor::new();
+                let register = |mux: &mut TMultiplexedProcessor, name: &str, p| {
+                    mux.register(name, p, false)
+                        .map_err(|source| ServerError::Thrift {
+                            context: format!("registering {name} with the multiplexed processor"),
+                            source,
+                        })
+                };
+                register(
+                    &mut mux,
+                    PING_SERVICE_NAME,
+                    Box::new(PingServiceSyncProcessor::new(PingHandler)),
+                )?;
+                register(
+                    &mut mux,
+                    STUDENT_SERVICE_NAME,
+                    Box::new(ServSyncProcessor::new(StudentHandler)),
+                )?;
+                Arc::new(mux)
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_counts_utf8_bytes_not_characters() {
+        let h = PingHandler;
+        assert_eq!(
+            h.handle_ping("héllo".into()).expect("ping"),
+            "receive len: 6"
+        );
+        assert_eq!(
+            h.handle_ping(String::new()).expect("ping"),
+            "receive len: 0"
+        );
+        assert_eq!(h.handle_output("é".into()).expect("output"), "You said: é");
+    }
+
+    #[test]
+    fn put_answers_sno_and_rejects_a_student_without_one() {
+        let h = StudentHandler;
+        let s = Student::new(42, "x".to_string(), true, 20i16);
+        assert_eq!(h.handle_put(s).expect("put"), 42);
+        let anonymous = Student {
+            sno: None,
+            ..Student::default()
+        };
+        assert!(h.handle_put(anonymous).is_err());
+    }
+}
