@@ -1,0 +1,101 @@
+use std::time::Duration;
+
+use thrift_frame_wire::describe;
+
+/// What went wrong with a call, and whether trying it again could help.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The client's configuration makes no sense; nothing was sent.
+    #[error("invalid client configuration: {0}")]
+    InvalidConfig(String),
+
+    /// No connection could be opened within the backoff budget.
+    #[error(
+        "could not connect to {endpoint} after {attempts} attempts in {} ms: {}",
+        elapsed.as_millis(), describe(source)
+    )]
+    ConnectFailed {
+        endpoint: String,
+        attempts: u32,
+        elapsed: Duration,
+        #[source]
+        source: thrift::Error,
+    },
+
+    /// The connection broke during an idempotent call and every retry on a
+    /// fresh connection broke too.
+    #[error(
+        "{call} to {endpoint} failed after {attempts} attempts: {}",
+        describe(source)
+    )]
+    ConnectionLost {
+        call: &'static str,
+        endpoint: String,
+        attempts: u32,
+        #[source]
+        source: thrift::Error,
+    },
+
+    /// The connection broke during a call that is not idempotent: the server
+    /// may or may not have executed it, so it is not retried. The client has
+    /// already thrown the broken connection away; the next call reconnects.
+    #[error(
+        "{call} to {endpoint}: outcome unknown, the connection broke mid-call and {call} \
+         is never retried automatically: {}",
+        describe(source)
+    )]
+    OutcomeUnknown {
+        call: &'static str,
+        endpoint: String,
+        #[source]
+        source: thrift::Error,
+    },
+
+    /// The server answered with an exception (unknown method, bad argument).
+    #[error(
+        "{call} to {endpoint}: the server answered with an error: {}",
+        describe(source)
+    )]
+    Application {
+        call: &'static str,
+        endpoint: String,
+        #[source]
+        source: thrift::Error,
+    },
+
+    /// The reply could not be decoded: the peer speaks another protocol or
+    /// transport, or sent more than our limits allow.
+    #[error("{call} to {endpoint}: unreadable reply: {}", describe(source))]
+    Protocol {
+        call: &'static str,
+        endpoint: String,
+        #[source]
+        source: thrift::Error,
+    },
+}
+
+impl ClientError {
+    /// Whether the same call may succeed if the caller tries it again later.
+    ///
+    /// Connection trouble may pass; a server's error, an unreadable reply or a
+    /// bad configuration will not. `OutcomeUnknown` is not retryable: the
+    /// caller must find out whether the first attempt took effect.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ClientError::ConnectFailed { .. } | ClientError::ConnectionLost { .. }
+        )
+    }
+
+    /// The underlying Thrift error, if any.
+    pub fn thrift_error(&self) -> Option<&thrift::Error> {
+        match self {
+            ClientError::InvalidConfig(_) => None,
+            ClientError::ConnectFailed { source, .. }
+            | ClientError::ConnectionLost { source, .. }
+            | ClientError::OutcomeUnknown { source, .. }
+            | ClientError::Application { source, .. }
+            | ClientError::Protocol { source, .. } => Some(source),
+        }
+    }
+}
