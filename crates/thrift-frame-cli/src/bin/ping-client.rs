@@ -1,0 +1,292 @@
+//! `ping-client`: calls one or more servers round after round, checks every
+//! reply, and reconnects whenever a server goes away (see interop/SPEC.md).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use thrift_frame_cli::args::{parse_size, ProtocolArg, ServiceArg, TransportArg};
+use thrift_frame_cli::payload::{self, PayloadKind};
+use thrift_frame_cli::report::CallRecord;
+use thrift_frame_client::{Backoff, ClientConfig, ClientStats, Limits, PingClient, StudentClient};
+use thrift_frame_wire::WireConfig;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CallArg {
+    Ping,
+    Output,
+}
+
+/// Thrift PingService / Serv client with reconnects (see interop/SPEC.md).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    #[arg(long, default_value_t = 9091)]
+    port: u16,
+    /// Servers to call in turn, one reconnecting client each: host:port,host:port.
+    #[arg(long, value_delimiter = ',')]
+    endpoints: Vec<String>,
+    #[arg(long, value_enum, default_value = "compact")]
+    protocol: ProtocolArg,
+    #[arg(long, value_enum, default_value = "buffered")]
+    transport: TransportArg,
+    #[arg(long, value_enum, default_value = "ping")]
+    service: ServiceArg,
+    /// Talk to a multiplexed server.
+    #[arg(long)]
+    multiplexed: bool,
+    /// Which PingService call to make.
+    #[arg(long, value_enum, default_value = "ping")]
+    call: CallArg,
+    /// Payload sizes in bytes (K = 1024, M = 1048576).
+    #[arg(long, value_parser = parse_size, value_delimiter = ',', default_value = "128K,256K,512K,1M")]
+    sizes: Vec<usize>,
+    #[arg(long, value_enum, default_value = "alnum")]
+    payload: PayloadKind,
+    /// Rounds to run; 0 runs forever.
+    #[arg(long, default_value_t = 1)]
+    rounds: u64,
+    /// Pause between rounds.
+    #[arg(long, default_value_t = 0)]
+    interval_ms: u64,
+    /// One JSON object per call on stdout.
+    #[arg(long)]
+    json: bool,
+    #[arg(long, default_value_t = 2000)]
+    connect_timeout_ms: u64,
+    /// Send and receive timeout of each call.
+    #[arg(long, default_value_t = 2000)]
+    timeout_ms: u64,
+    /// First wait between connection attempts.
+    #[arg(long, default_value_t = 10)]
+    backoff_initial_ms: u64,
+    #[arg(long, default_value_t = 2.0)]
+    backoff_multiplier: f64,
+    /// Longest wait between connection attempts.
+    #[arg(long, default_value_t = 100)]
+    backoff_max_ms: u64,
+    /// Give up connecting after this long (0: never).
+    #[arg(long, default_value_t = 30_000)]
+    reconnect_deadline_ms: u64,
+    /// Give up connecting after this many attempts (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    max_connect_attempts: u32,
+    /// Attempts per idempotent call (ping, output), the first included.
+    #[arg(long, default_value_t = 3)]
+    call_attempts: u32,
+    /// Largest reply string accepted.
+    #[arg(long, value_parser = parse_size, default_value = "16M")]
+    max_string_size: usize,
+}
+
+/// One server's reconnecting client.
+enum Target {
+    Ping(PingClient),
+    Student(StudentClient),
+}
+
+impl Target {
+    fn stats(&self) -> ClientStats {
+        match self {
+            Target::Ping(c) => c.stats(),
+            Target::Student(c) => c.stats(),
+        }
+    }
+}
+
+fn client_config(args: &Args, endpoint: &str) -> anyhow::Result<ClientConfig> {
+    let limits = Limits::new(
+        Limits::DEFAULT_MAX_FRAME_SIZE.max(args.max_string_size),
+        Limits::DEFAULT_MAX_MESSAGE_SIZE.max(args.max_string_size),
+        args.max_string_size,
+    )
+    .context("checking --max-string-size")?;
+    let mut config = ClientConfig::new(endpoint);
+    config.wire = WireConfig {
+        protocol: args.protocol.into(),
+        transport: args.transport.into(),
+        limits,
+    };
+    config.multiplexed = args.multiplexed;
+    config.connect_timeout = Duration::from_millis(args.connect_timeout_ms);
+    config.call_timeout = Duration::from_millis(args.timeout_ms);
+    config.max_call_attempts = args.call_attempts;
+    config.backoff = Backoff {
+        initial: Duration::from_millis(args.backoff_initial_ms),
+        multiplier: args.backoff_multiplier,
+        max_delay: Duration::from_millis(args.backoff_max_ms),
+        max_attempts: (args.max_connect_attempts > 0).then_some(args.max_connect_attempts),
+        deadline: (args.reconnect_deadline_ms > 0)
+            .then(|| Duration::from_millis(args.reconnect_deadline_ms)),
+        ..Backoff::default()
+    };
+    Ok(config)
+}
+
+fn targets(args: &Args) -> anyhow::Result<Vec<(String, Target)>> {
+    let endpoints = if args.endpoints.is_empty() {
+        vec![format!("{}:{}", args.host, args.port)]
+    } else {
+        args.endpoints.clone()
+    };
+    endpoints
+        .into_iter()
+        .map(|endpoint| {
+            let config = client_config(args, &endpoint)?;
+            let target = match args.service {
+                ServiceArg::Ping => Target::Ping(PingClient::new(config)?),
+                ServiceArg::Student => Target::Student(StudentClient::new(config)?),
+            };
+            Ok((endpoint, target))
+        })
+        .collect()
+}
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_timestamp_millis()
+        .init();
+    let args = Args::parse();
+    let targets = match targets(&args) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("ping-client: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    match run(&args, targets) {
+        Ok(0) => {}
+        Ok(failures) => {
+            eprintln!("ping-client: {failures} call(s) failed");
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("ping-client: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Runs every round; returns the number of failed calls.
+fn run(args: &Args, mut targets: Vec<(String, Target)>) -> anyhow::Result<u64> {
+    let mut rng = rand::thread_rng();
+    // Generated once, reused every round, as the original main loop does.
+    let payloads: Vec<String> = args
+        .sizes
+        .iter()
+        .map(|&size| payload::generate(args.payload, size, &mut rng))
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let mut failures = 0u64;
+    let mut next_sno = 0i32;
+    let mut round = 0u64;
+    while args.rounds == 0 || round < args.rounds {
+        round += 1;
+        if round > 1 && args.interval_ms > 0 {
+            std::thread::sleep(Duration::from_millis(args.interval_ms));
+        }
+        for (endpoint, target) in targets.iter_mut() {
+            let mut records = Vec::new();
+            match target {
+                Target::Ping(client) => {
+                    for msg in &payloads {
+                        records.push(ping_call(client, args.call, msg));
+                    }
+                }
+                Target::Student(client) => {
+                    next_sno = next_sno.wrapping_add(1);
+                    records.push(put_call(client, next_sno));
+                }
+            }
+            let reconnects = target.stats().reconnects;
+            for (call, size, latency, error) in records {
+                if error.is_some() {
+                    failures += 1;
+                }
+                let record = CallRecord {
+                    endpoint: endpoint.clone(),
+                    round,
+                    call: call.to_string(),
+                    size,
+                    latency_ns: latency.as_nanos() as u64,
+                    ok: error.is_none(),
+                    error,
+                    reconnects,
+                };
+                let line = if args.json {
+                    record.to_json()
+                } else {
+                    record.to_text()
+                };
+                writeln!(out, "{line}").context("writing to stdout")?;
+            }
+            out.flush().context("writing to stdout")?;
+        }
+    }
+    for (endpoint, target) in &targets {
+        let s = target.stats();
+        eprintln!(
+            "ping-client: {endpoint}: {} calls, {} failed, {} reconnects, {} ms reconnecting",
+            s.calls,
+            s.failures,
+            s.reconnects,
+            s.time_reconnecting.as_millis()
+        );
+    }
+    Ok(failures)
+}
+
+type Outcome = (&'static str, usize, Duration, Option<String>);
+
+fn ping_call(client: &mut PingClient, call: CallArg, msg: &str) -> Outcome {
+    let started = Instant::now();
+    let (name, result, expected) = match call {
+        CallArg::Ping => (
+            "ping",
+            client.ping(msg),
+            format!("receive len: {}", msg.len()),
+        ),
+        CallArg::Output => ("output", client.output(msg), format!("You said: {msg}")),
+    };
+    let latency = started.elapsed();
+    let error = match result {
+        Ok(reply) if reply == expected => None,
+        Ok(reply) => Some(format!(
+            "wrong reply: expected {:?}, got {:?}",
+            abbreviate(&expected),
+            abbreviate(&reply)
+        )),
+        Err(e) => Some(e.to_string()),
+    };
+    (name, msg.len(), latency, error)
+}
+
+fn put_call(client: &mut StudentClient, sno: i32) -> Outcome {
+    let student = payload::student(sno);
+    let size = student.sname.as_ref().map_or(0, String::len);
+    let started = Instant::now();
+    let result = client.put(&student);
+    let latency = started.elapsed();
+    let error = match result {
+        Ok(got) if got == sno => None,
+        Ok(got) => Some(format!("wrong reply: expected sno {sno}, got {got}")),
+        Err(e) => Some(e.to_string()),
+    };
+    ("put", size, latency, error)
+}
+
+/// Keeps megabyte payloads out of error messages.
+fn abbreviate(s: &str) -> String {
+    const KEEP: usize = 60;
+    if s.len() <= KEEP {
+        return s.to_string();
+    }
+    let cut = (0..=KEEP)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}... ({} bytes)", &s[..cut], s.len())
+}

@@ -1,0 +1,160 @@
+//! `ping-server`: serves PingService and/or Serv until SIGTERM or SIGINT.
+//! Prints `LISTENING <port>` on stdout once it accepts connections.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use thrift_frame_cli::args::{parse_size, ProtocolArg, ServiceArg, TransportArg};
+use thrift_frame_server::{serve, Limits, ServerConfig, ServerModel, Service, ShutdownSignal};
+use thrift_frame_wire::WireConfig;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelArg {
+    Simple,
+    Threaded,
+    Pool,
+}
+
+/// Thrift PingService / Serv server (see interop/SPEC.md).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to bind; 0 picks a free one (printed as `LISTENING <port>`).
+    #[arg(long, default_value_t = 9091)]
+    port: u16,
+    #[arg(long, value_enum, default_value = "compact")]
+    protocol: ProtocolArg,
+    #[arg(long, value_enum, default_value = "buffered")]
+    transport: TransportArg,
+    /// simple: one connection at a time; threaded: a thread per connection;
+    /// pool: --workers threads, --queue waiting connections, then refusal.
+    #[arg(long = "server", value_enum, default_value = "threaded")]
+    model: ModelArg,
+    /// Worker threads of the pool model.
+    #[arg(long, default_value_t = 4)]
+    workers: usize,
+    /// Connections that may wait for a pool worker before new ones are refused.
+    #[arg(long, default_value_t = 16)]
+    queue: usize,
+    #[arg(long, value_enum, default_value = "ping")]
+    service: ServiceArg,
+    /// Serve PingService and Serv on one port (multiplexed processor).
+    #[arg(long)]
+    multiplexed: bool,
+    /// Largest accepted frame (framed transport), e.g. 16M.
+    #[arg(long, value_parser = parse_size, default_value = "16M")]
+    max_frame_size: usize,
+    /// Largest accepted message; frames and strings may not exceed it.
+    #[arg(long, value_parser = parse_size, default_value = "16M")]
+    max_message_size: usize,
+    /// Largest accepted string or binary field.
+    #[arg(long, value_parser = parse_size, default_value = "16M")]
+    max_string_size: usize,
+    /// Close a connection idle between calls for this long (0: never).
+    #[arg(long, default_value_t = 300_000)]
+    idle_timeout_ms: u64,
+    /// Close a connection that goes silent this long in the middle of a request.
+    #[arg(long, default_value_t = 10_000)]
+    stall_timeout_ms: u64,
+    /// Close a connection whose peer does not read its reply for this long.
+    #[arg(long, default_value_t = 10_000)]
+    write_timeout_ms: u64,
+}
+
+fn timeout(ms: u64) -> Option<Duration> {
+    (ms > 0).then(|| Duration::from_millis(ms))
+}
+
+fn config(args: &Args) -> anyhow::Result<ServerConfig> {
+    let limits = Limits::new(
+        args.max_frame_size,
+        args.max_message_size,
+        args.max_string_size,
+    )
+    .context("checking --max-frame-size, --max-message-size and --max-string-size")?;
+    let service = match (args.multiplexed, args.service) {
+        (true, _) => Service::Multiplexed,
+        (false, ServiceArg::Ping) => Service::Ping,
+        (false, ServiceArg::Student) => Service::Student,
+    };
+    let model = match args.model {
+        ModelArg::Simple => ServerModel::Simple,
+        ModelArg::Threaded => ServerModel::Threaded,
+        ModelArg::Pool => ServerModel::Pool {
+            workers: args.workers,
+            queue: args.queue,
+        },
+    };
+    let config = ServerConfig {
+        wire: WireConfig {
+            protocol: args.protocol.into(),
+            transport: args.transport.into(),
+            limits,
+        },
+        service,
+        model,
+        idle_timeout: timeout(args.idle_timeout_ms),
+        stall_timeout: timeout(args.stall_timeout_ms),
+        write_timeout: timeout(args.write_timeout_ms),
+    };
+    config.validate().context("checking the server flags")?;
+    Ok(config)
+}
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_timestamp_millis()
+        .init();
+    let args = Args::parse();
+    // Flags that parse but contradict each other are usage errors too.
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ping-server: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(&args, config) {
+        eprintln!("ping-server: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &Args, config: ServerConfig) -> anyhow::Result<()> {
+    let listener = TcpListener::bind((args.host.as_str(), args.port))
+        .with_context(|| format!("binding {}:{}", args.host, args.port))?;
+    let port = listener
+        .local_addr()
+        .context("reading the bound port")?
+        .port();
+
+    let shutdown = ShutdownSignal::new();
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
+        .context("installing signal handlers")?;
+    let on_signal = shutdown.clone();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                log::info!("received signal {sig}; shutting down");
+                on_signal.trigger();
+            }
+        })
+        .context("starting the signal thread")?;
+
+    // The listener is bound and listening: connections are accepted from now on.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "LISTENING {port}").context("announcing the port")?;
+    stdout.flush().context("announcing the port")?;
+    drop(stdout);
+
+    serve(listener, shutdown, config).context("serving")?;
+    Ok(())
+}
