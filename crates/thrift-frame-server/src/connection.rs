@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use log::{debug, info, warn};
+use thrift::protocol::{TInputProtocol, TType};
 use thrift::{ProtocolErrorKind, TransportErrorKind};
 use thrift_frame_wire::{
     describe, ObservedInputProtocol, RequestObserver, RequestOutcome, TimeoutReporting,
@@ -131,6 +132,14 @@ impl Connection {
                     calls += 1;
                     stats.calls.fetch_add(1, Ordering::Relaxed);
                 }
+                (Ok(()), RequestOutcome::Failed { name, error })
+                    if matches!(error, thrift::Error::Transport(_)) =>
+                {
+                    // The peer stalled or went away while the arguments were
+                    // read; the processor turned that into an exception reply.
+                    let outcome = RequestOutcome::Failed { name, error };
+                    break classify(None, &outcome, consumed, config, shutdown.is_triggered());
+                }
                 (Ok(()), RequestOutcome::Failed { name, error }) => {
                     // The processor already answered with an exception.
                     break Ending::Problem(format!(
@@ -140,16 +149,32 @@ impl Connection {
                     ));
                 }
                 (Ok(()), RequestOutcome::Unfinished { name }) => {
-                    break Ending::Problem(format!(
-                        "unknown method {name:?} (answered with an exception; the rest of \
-                         the message is unread, so the stream cannot be trusted)"
-                    ));
+                    // An unknown method: the processor answered with an
+                    // exception without reading the arguments. Skip them
+                    // (bounded by the same limits) to stay in step.
+                    let skipped = input
+                        .skip(TType::Struct)
+                        .and_then(|()| input.read_message_end());
+                    observer.take();
+                    if let Err(e) = skipped {
+                        break Ending::Problem(format!(
+                            "unknown method {name:?}, and its arguments could not be skipped: {}",
+                            explain(&e, config)
+                        ));
+                    }
+                    info!("conn#{id} {peer}: unknown method {name:?}: answered with an exception");
                 }
                 (Ok(()), RequestOutcome::NotStarted) => {
                     break Ending::Problem("processor returned without reading a call".into());
                 }
                 (Err(e), outcome) => {
-                    break classify(&e, outcome, consumed, config, shutdown.is_triggered());
+                    break classify(
+                        Some(&e),
+                        &outcome,
+                        consumed,
+                        config,
+                        shutdown.is_triggered(),
+                    );
                 }
             }
         };
@@ -174,15 +199,20 @@ fn millis(t: Option<Duration>) -> u128 {
     t.map(|t| t.as_millis()).unwrap_or(0)
 }
 
-/// Turns the error that ended `process` into the reason logged.
+/// Turns the error that ended a request into the reason logged: `returned`
+/// is what `process` returned, else the error the observer recorded counts.
 fn classify(
-    e: &thrift::Error,
-    outcome: RequestOutcome,
+    returned: Option<&thrift::Error>,
+    outcome: &RequestOutcome,
     consumed: u64,
     config: &ServerConfig,
     shutting_down: bool,
 ) -> Ending {
-    let call = match &outcome {
+    let e = match (returned, outcome) {
+        (Some(e), _) | (None, RequestOutcome::Failed { error: e, .. }) => e,
+        (None, _) => return Ending::Problem("request failed for an unknown reason".into()),
+    };
+    let call = match outcome {
         RequestOutcome::Complete { name }
         | RequestOutcome::Unfinished { name }
         | RequestOutcome::Failed {
@@ -190,7 +220,7 @@ fn classify(
         } => format!(" in call {name}"),
         _ => String::new(),
     };
-    if let RequestOutcome::Complete { name } = &outcome {
+    if let RequestOutcome::Complete { name } = outcome {
         // The request was read; what failed is sending the reply.
         return Ending::Problem(format!(
             "could not send the reply to {name}: peer gone or not reading ({})",

@@ -24,7 +24,9 @@ impl PingServiceSyncHandler for PingHandler {
     }
 }
 
-/// `Serv`: `put` answers the student's number.
+/// `Serv`: `put` answers the student's number. (Code from the 0.17 compiler
+/// reads a missing `sno` off the wire as 0, so the error below is only seen
+/// by in-process callers.)
 #[derive(Debug, Default, Clone, Copy)]
 pub struct StudentHandler;
 
