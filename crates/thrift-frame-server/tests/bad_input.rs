@@ -1,0 +1,268 @@
+//! Every kind of bad input closes that one connection, is counted as bad, and
+//! leaves the server serving: checked for each server model.
+
+mod support;
+
+use std::time::Duration;
+
+use anyhow::{ensure, Result};
+use support::{assert_closed_by_server, send_raw, TestServer};
+use thrift::protocol::{
+    TBinaryOutputProtocol, TCompactOutputProtocol, TFieldIdentifier, TMessageIdentifier,
+    TMessageType, TOutputProtocol, TStructIdentifier, TType,
+};
+use thrift_frame_server::{Limits, Protocol, ServerConfig, ServerModel, Transport};
+use thrift_frame_wire::WireConfig;
+
+const MODELS: [ServerModel; 3] = [
+    ServerModel::Simple,
+    ServerModel::Threaded,
+    ServerModel::Pool {
+        workers: 2,
+        queue: 4,
+    },
+];
+
+fn config(protocol: Protocol, transport: Transport, model: ServerModel) -> ServerConfig {
+    ServerConfig {
+        wire: WireConfig {
+            protocol,
+            transport,
+            limits: Limits::default(),
+        },
+        model,
+        stall_timeout: Some(Duration::from_millis(300)),
+        ..ServerConfig::default()
+    }
+}
+
+/// The start of a `ping` call up to the string's length prefix.
+fn ping_header(out: &mut dyn TOutputProtocol) {
+    out.write_message_begin(&TMessageIdentifier::new("ping", TMessageType::Call, 1))
+        .expect("encode");
+    out.write_struct_begin(&TStructIdentifier::new("ping_args"))
+        .expect("encode");
+    out.write_field_begin(&TFieldIdentifier::new("msg", TType::String, 1))
+        .expect("encode");
+}
+
+/// A complete `ping("hello")` call in the given protocol, unframed.
+fn ping_call(protocol: Protocol) -> Vec<u8> {
+    let mut buf = Vec::new();
+    {
+        let mut out: Box<dyn TOutputProtocol> = match protocol {
+            Protocol::Binary => Box::new(TBinaryOutputProtocol::new(&mut buf, true)),
+            Protocol::Compact => Box::new(TCompactOutputProtocol::new(&mut buf)),
+        };
+        ping_header(out.as_mut());
+        out.write_string("hello").expect("encode");
+        out.write_field_end().expect("encode");
+        out.write_field_stop().expect("encode");
+        out.write_struct_end().expect("encode");
+        out.write_message_end().expect("encode");
+        out.flush().expect("encode");
+    }
+    buf
+}
+
+/// Sends `bytes` on a raw connection to a fresh server, then checks that the
+/// server closed that connection, counted it as bad and served good clients
+/// before and after.
+fn rejects(config: ServerConfig, bytes: &[u8], then_hang_up: bool) -> Result<()> {
+    let server = TestServer::start(config)?;
+    server.assert_serves("before")?;
+    let conn = send_raw(server.addr, bytes)?;
+    if then_hang_up {
+        // The peer goes away mid-call. A half close (FIN) looks the same to
+        // the server as a full close and lets us watch it close its side.
+        conn.shutdown(std::net::Shutdown::Write)?;
+    }
+    assert_closed_by_server(conn, Duration::from_secs(10))?;
+    server.assert_serves("after")?;
+    let report = server.stop()?;
+    ensure!(
+        report.bad_connections == 1,
+        "expected 1 bad connection, got {report:?}"
+    );
+    ensure!(report.calls == 2, "expected 2 good calls, got {report:?}");
+    Ok(())
+}
+
+#[test]
+fn random_bytes_are_rejected() -> Result<()> {
+    // Fixed "random" bytes so a failure reproduces; none starts a valid message.
+    let garbage: Vec<u8> = (0u32..4096)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    for model in MODELS {
+        for (p, t) in [
+            (Protocol::Compact, Transport::Buffered),
+            (Protocol::Binary, Transport::Buffered),
+            (Protocol::Binary, Transport::Framed),
+        ] {
+            rejects(config(p, t, model), &garbage, false)?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn binary_client_on_a_compact_server_is_rejected() -> Result<()> {
+    for model in MODELS {
+        let cfg = config(Protocol::Compact, Transport::Buffered, model);
+        rejects(cfg, &ping_call(Protocol::Binary), false)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn compact_client_on_a_binary_server_is_rejected() -> Result<()> {
+    for model in MODELS {
+        let cfg = config(Protocol::Binary, Transport::Buffered, model);
+        rejects(cfg, &ping_call(Protocol::Compact), false)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn buffered_client_on_a_framed_server_is_rejected() -> Result<()> {
+    for model in MODELS {
+        for p in [Protocol::Binary, Protocol::Compact] {
+            rejects(config(p, Transport::Framed, model), &ping_call(p), false)?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn frame_header_claiming_2_gib_is_rejected_before_allocating() -> Result<()> {
+    for model in MODELS {
+        let mut bytes = 0x7fff_ffffu32.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&ping_call(Protocol::Compact));
+        let cfg = config(Protocol::Compact, Transport::Framed, model);
+        rejects(cfg, &bytes, false)?;
+    }
+    Ok(())
+}
+
+/// A `ping` whose string claims 1 GiB, followed by a few bytes of it.
+fn gigabyte_string_call(protocol: Protocol) -> Vec<u8> {
+    let mut buf = Vec::new();
+    {
+        let mut out: Box<dyn TOutputProtocol> = match protocol {
+            Protocol::Binary => Box::new(TBinaryOutputProtocol::new(&mut buf, true)),
+            Protocol::Compact => Box::new(TCompactOutputProtocol::new(&mut buf)),
+        };
+        ping_header(out.as_mut());
+        out.flush().expect("encode");
+    }
+    match protocol {
+        Protocol::Binary => buf.extend_from_slice(&(1u32 << 30).to_be_bytes()),
+        // varint of 2^30
+        Protocol::Compact => buf.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x04]),
+    }
+    buf.extend_from_slice(b"xxxxxxxx");
+    buf
+}
+
+#[test]
+fn string_claiming_1_gib_is_rejected_before_allocating() -> Result<()> {
+    for model in MODELS {
+        for p in [Protocol::Binary, Protocol::Compact] {
+            let cfg = config(p, Transport::Buffered, model);
+            rejects(cfg, &gigabyte_string_call(p), false)?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn string_over_the_configured_limit_is_rejected() -> Result<()> {
+    let mut cfg = config(
+        Protocol::Compact,
+        Transport::Buffered,
+        ServerModel::Threaded,
+    );
+    cfg.wire.limits = Limits::new(64 * 1024, 64 * 1024, 1024)?;
+    let server = TestServer::start(cfg)?;
+    server.assert_serves(&"a".repeat(1024))?;
+    ensure!(
+        server.assert_serves(&"a".repeat(1025)).is_err(),
+        "a 1025-byte string passed a 1024-byte limit"
+    );
+    let report = server.stop()?;
+    ensure!(report.bad_connections >= 1, "{report:?}");
+    Ok(())
+}
+
+#[test]
+fn half_a_message_then_silence_is_closed_after_the_stall_timeout() -> Result<()> {
+    for model in MODELS {
+        for t in [Transport::Buffered, Transport::Framed] {
+            let call = ping_call(Protocol::Compact);
+            let bytes = match t {
+                // A frame header announcing the whole call, then half of it.
+                Transport::Framed => {
+                    let mut b = (call.len() as u32).to_be_bytes().to_vec();
+                    b.extend_from_slice(&call[..call.len() / 2]);
+                    b
+                }
+                Transport::Buffered => call[..call.len() / 2].to_vec(),
+            };
+            rejects(config(Protocol::Compact, t, model), &bytes, false)?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn client_disconnecting_mid_call_is_logged_and_forgotten() -> Result<()> {
+    for model in MODELS {
+        let call = ping_call(Protocol::Binary);
+        let cfg = config(Protocol::Binary, Transport::Buffered, model);
+        rejects(cfg, &call[..call.len() - 3], true)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn unknown_method_gets_an_exception_and_the_connection_stays_usable() -> Result<()> {
+    // `nope(1: string)` followed by a good `ping("hello")` on one connection.
+    let mut bytes = Vec::new();
+    {
+        let mut out = TCompactOutputProtocol::new(&mut bytes);
+        out.write_message_begin(&TMessageIdentifier::new("nope", TMessageType::Call, 1))?;
+        out.write_struct_begin(&TStructIdentifier::new("nope_args"))?;
+        out.write_field_begin(&TFieldIdentifier::new("x", TType::String, 1))?;
+        out.write_string("ignored")?;
+        out.write_field_end()?;
+        out.write_field_stop()?;
+        out.write_struct_end()?;
+        out.write_message_end()?;
+        out.flush()?;
+    }
+    bytes.extend_from_slice(&ping_call(Protocol::Compact));
+    let cfg = config(
+        Protocol::Compact,
+        Transport::Buffered,
+        ServerModel::Threaded,
+    );
+    let server = TestServer::start(cfg)?;
+    let mut conn = send_raw(server.addr, &bytes)?;
+    conn.shutdown(std::net::Shutdown::Write)?;
+    let mut replies = Vec::new();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    std::io::Read::read_to_end(&mut conn, &mut replies)?;
+    let text = String::from_utf8_lossy(&replies);
+    ensure!(
+        text.contains("unknown method nope"),
+        "no exception in {text:?}"
+    );
+    ensure!(text.contains("receive len: 5"), "no ping reply in {text:?}");
+    let report = server.stop()?;
+    ensure!(
+        report.bad_connections == 0 && report.calls == 1,
+        "{report:?}"
+    );
+    Ok(())
+}
