@@ -354,6 +354,15 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
                         self.config.max_call_attempts
                     );
                 }
+                thrift::Error::Application(a) if out_of_step(a.kind) => {
+                    // The generated client found a reply to some other call.
+                    self.stack = None;
+                    return Err(ClientError::Protocol {
+                        call: name,
+                        endpoint,
+                        source: error,
+                    });
+                }
                 thrift::Error::Application(_) => {
                     // A well-formed exception: the connection is still in step.
                     return Err(ClientError::Application {
@@ -394,6 +403,13 @@ impl ReconnectingClient<ServClient> {
     pub fn put(&mut self, student: &Student) -> Result<i32, ClientError> {
         self.call("put", false, |c| c.put(student.clone()))
     }
+}
+
+/// Application errors the generated client raises itself when a reply does
+/// not match the call: the stream, not the server, is at fault.
+fn out_of_step(kind: thrift::ApplicationErrorKind) -> bool {
+    use thrift::ApplicationErrorKind::*;
+    matches!(kind, BadSequenceId | WrongMethodName | InvalidMessageType)
 }
 
 fn not_open(message: String) -> thrift::Error {

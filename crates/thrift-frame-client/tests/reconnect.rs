@@ -1,0 +1,207 @@
+//! The reconnect and retry policy against real servers in this process: a
+//! thrift-frame server that goes away and comes back, and two misbehaving
+//! fakes (one that hangs up on every request, one that never answers).
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use anyhow::{anyhow, ensure, Context, Result};
+use thrift_frame_client::{Backoff, ClientConfig, ClientError, PingClient, StudentClient};
+use thrift_frame_idl::student::Student;
+use thrift_frame_server::{serve, ServeReport, ServerConfig, ServerError, Service, ShutdownSignal};
+
+struct Server {
+    shutdown: ShutdownSignal,
+    handle: JoinHandle<Result<ServeReport, ServerError>>,
+}
+
+fn start_on(listener: TcpListener, service: Service) -> Server {
+    let _ = env_logger::builder().is_test(true).try_init();
+    let shutdown = ShutdownSignal::new();
+    let signal = shutdown.clone();
+    let config = ServerConfig {
+        service,
+        ..ServerConfig::default()
+    };
+    let handle = thread::spawn(move || serve(listener, signal, config));
+    Server { shutdown, handle }
+}
+
+impl Server {
+    fn stop(self) -> Result<ServeReport> {
+        self.shutdown.trigger();
+        self.handle
+            .join()
+            .map_err(|_| anyhow!("server panicked"))?
+            .context("serve")
+    }
+}
+
+fn quick_config(addr: SocketAddr) -> ClientConfig {
+    let mut config = ClientConfig::new(addr.to_string());
+    config.call_timeout = Duration::from_millis(300);
+    config.backoff = Backoff {
+        max_attempts: Some(5),
+        ..Backoff::default()
+    };
+    config
+}
+
+/// A fake server that accepts connections, reads whatever arrives, and then
+/// either hangs up (`reply_never = false`) or holds the connection without
+/// answering. Counts the connections it accepted.
+fn fake_server(hang: bool) -> Result<(SocketAddr, Arc<AtomicUsize>)> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            count.fetch_add(1, Ordering::SeqCst);
+            thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                // Read the request's first bytes, then hang up or hold on.
+                let _ = conn.read(&mut buf);
+                if hang {
+                    while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
+                }
+            });
+        }
+    });
+    Ok((addr, accepted))
+}
+
+#[test]
+fn ping_survives_a_server_restart_on_the_same_port() -> Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let server = start_on(listener, Service::Ping);
+    let mut client = PingClient::new(quick_config(addr))?;
+    ensure!(client.ping("one")? == "receive len: 3");
+    server.stop()?; // closes our idle connection
+
+    // The same port again (std sets SO_REUSEADDR on Unix listeners).
+    let server = start_on(TcpListener::bind(addr)?, Service::Ping);
+    ensure!(client.ping("two!")? == "receive len: 4");
+    let stats = client.stats();
+    ensure!(stats.reconnects == 1, "{stats:?}");
+    ensure!(stats.failures == 0, "{stats:?}");
+    server.stop()?;
+    Ok(())
+}
+
+#[test]
+fn client_started_before_the_server_connects_once_it_is_up() -> Result<()> {
+    // Reserve a free port, release it, and bring the server up on it later.
+    let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let mut config = quick_config(addr);
+    config.backoff.max_attempts = None;
+    let mut client = PingClient::new(config)?;
+    let late = thread::spawn(move || -> Result<Server> {
+        thread::sleep(Duration::from_millis(300)); // the server is late: that is the test
+        Ok(start_on(TcpListener::bind(addr)?, Service::Ping))
+    });
+    let reply = client.ping("early")?;
+    let server = late.join().map_err(|_| anyhow!("starter panicked"))??;
+    ensure!(reply == "receive len: 5");
+    ensure!(client.stats().failed_attempts >= 1, "{:?}", client.stats());
+    server.stop()?;
+    Ok(())
+}
+
+#[test]
+fn connecting_gives_up_when_the_backoff_budget_is_spent() -> Result<()> {
+    let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let mut config = quick_config(addr);
+    config.backoff.max_attempts = Some(3);
+    let mut client = PingClient::new(config)?;
+    match client.ping("anyone?") {
+        Err(e @ ClientError::ConnectFailed { attempts: 3, .. }) => {
+            ensure!(e.is_retryable());
+            ensure!(e.to_string().contains("refused"), "unclear error: {e}");
+        }
+        other => {
+            return Err(anyhow!(
+                "expected ConnectFailed after 3 attempts, got {other:?}"
+            ))
+        }
+    }
+    ensure!(client.stats().failed_attempts == 3);
+    Ok(())
+}
+
+#[test]
+fn ping_is_retried_on_fresh_connections_then_reported_lost() -> Result<()> {
+    let (addr, accepted) = fake_server(false)?;
+    let mut client = PingClient::new(quick_config(addr))?;
+    match client.ping("hello") {
+        Err(e @ ClientError::ConnectionLost { attempts: 3, .. }) => ensure!(e.is_retryable()),
+        other => {
+            return Err(anyhow!(
+                "expected ConnectionLost after 3 attempts, got {other:?}"
+            ))
+        }
+    }
+    // One connection per attempt: a used connection is never reused.
+    ensure!(accepted.load(Ordering::SeqCst) == 3);
+    Ok(())
+}
+
+#[test]
+fn put_is_never_retried_and_reports_an_unknown_outcome() -> Result<()> {
+    let (addr, accepted) = fake_server(false)?;
+    let mut client = StudentClient::new(quick_config(addr))?;
+    let student = Student::new(7, "s".to_string(), true, 20i16);
+    match client.put(&student) {
+        Err(e @ ClientError::OutcomeUnknown { .. }) => {
+            ensure!(!e.is_retryable());
+            ensure!(e.to_string().contains("outcome unknown"), "{e}");
+        }
+        other => return Err(anyhow!("expected OutcomeUnknown, got {other:?}")),
+    }
+    ensure!(accepted.load(Ordering::SeqCst) == 1, "put was sent twice");
+    ensure!(!client.is_connected(), "the broken stack was kept");
+    Ok(())
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_with_a_clear_error() -> Result<()> {
+    let (addr, accepted) = fake_server(true)?;
+    let mut client = PingClient::new(quick_config(addr))?;
+    match client.ping("hello") {
+        Err(e @ ClientError::ConnectionLost { .. }) => {
+            ensure!(e.to_string().contains("timed out"), "unclear error: {e}");
+        }
+        other => return Err(anyhow!("expected a timeout, got {other:?}")),
+    }
+    ensure!(accepted.load(Ordering::SeqCst) == 3);
+    Ok(())
+}
+
+#[test]
+fn application_errors_are_not_retried_and_keep_the_connection() -> Result<()> {
+    // A student client against a ping server: every put is an unknown method.
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let server = start_on(listener, Service::Ping);
+    let mut client = StudentClient::new(quick_config(addr))?;
+    for _ in 0..2 {
+        match client.put(&Student::new(1, "x".to_string(), true, 2i16)) {
+            Err(e @ ClientError::Application { .. }) => {
+                ensure!(!e.is_retryable());
+                ensure!(e.to_string().contains("unknown method put"), "{e}");
+            }
+            other => return Err(anyhow!("expected an application error, got {other:?}")),
+        }
+        ensure!(client.is_connected());
+    }
+    let report = server.stop()?;
+    ensure!(report.connections == 1, "{report:?}");
+    ensure!(client.stats().reconnects == 0);
+    Ok(())
+}
