@@ -48,7 +48,10 @@ fn main() -> Result<()> {
     let thrift_p50 = median(&mut thrift_ns);
     println!("1 MiB round trip on loopback, median of {CALLS} after {WARMUP} warm-up calls:");
     println!("  raw TCP                          {:>9.3} ms", ms(raw_p50));
-    println!("  thrift-frame compact+buffered    {:>9.3} ms", ms(thrift_p50));
+    println!(
+        "  thrift-frame compact+buffered    {:>9.3} ms",
+        ms(thrift_p50)
+    );
     println!(
         "  ratio thrift/raw                 {:>9.2}x   (target <= 2.00x)",
         thrift_p50.as_secs_f64() / raw_p50.as_secs_f64()
