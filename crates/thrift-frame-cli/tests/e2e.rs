@@ -3,151 +3,17 @@
 //! Readiness always comes from the server's `LISTENING <port>` line or the
 //! client's own output, never from a sleep.
 
-use std::io::{BufRead, BufReader, Lines, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use assert_cmd::Command as AssertCommand;
-use serde_json::Value;
+use support::{free_port, ok, ClientProcess, ServerProcess, CLIENT, SERVER};
 use tempfile::TempDir;
-
-const SERVER: &str = env!("CARGO_BIN_EXE_ping-server");
-const CLIENT: &str = env!("CARGO_BIN_EXE_ping-client");
-
-/// A `ping-server` process; killed on drop. Its stderr goes to a file.
-struct ServerProcess {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl ServerProcess {
-    fn start(dir: &TempDir, port: u16, args: &[&str]) -> Result<ServerProcess> {
-        let log = dir.path().join(format!("server-{port}-{}.log", unique()));
-        let mut child = Command::new(SERVER)
-            .args(["--port", &port.to_string()])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .context("starting ping-server")?;
-        let stdout = child.stdout.take().context("server stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let port = line
-            .trim()
-            .strip_prefix("LISTENING ")
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| anyhow!("no LISTENING line, got {line:?}"))?;
-        Ok(ServerProcess { child, port, log })
-    }
-
-    fn signal(&self, signal: &str) -> Result<()> {
-        let status = Command::new("kill")
-            .args([format!("-{signal}"), self.child.id().to_string()])
-            .status()?;
-        ensure!(status.success(), "kill -{signal} failed");
-        Ok(())
-    }
-
-    /// Waits for the process to exit, at most `limit`.
-    fn wait(&mut self, limit: Duration) -> Result<ExitStatus> {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status);
-            }
-            ensure!(
-                start.elapsed() < limit,
-                "server still running after {limit:?}"
-            );
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A `ping-client --json` process whose calls are read as they happen.
-struct ClientProcess {
-    child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
-    log: PathBuf,
-}
-
-impl ClientProcess {
-    fn start(dir: &TempDir, args: &[&str]) -> Result<ClientProcess> {
-        let log = dir.path().join(format!("client-{}.log", unique()));
-        let mut child = Command::new(CLIENT)
-            .arg("--json")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .context("starting ping-client")?;
-        let stdout = child.stdout.take().context("client stdout")?;
-        Ok(ClientProcess {
-            child,
-            lines: BufReader::new(stdout).lines(),
-            log,
-        })
-    }
-
-    /// The next call's JSON record, or None once the client has exited.
-    fn next_call(&mut self) -> Result<Option<Value>> {
-        match self.lines.next() {
-            None => Ok(None),
-            Some(line) => Ok(Some(serde_json::from_str(&line?)?)),
-        }
-    }
-
-    /// Reads the remaining calls and the exit status.
-    fn finish(mut self) -> Result<(Vec<Value>, ExitStatus)> {
-        let mut calls = Vec::new();
-        while let Some(call) = self.next_call()? {
-            calls.push(call);
-        }
-        Ok((calls, self.child.wait()?))
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for ClientProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-fn ok(call: &Value) -> bool {
-    call["ok"] == Value::Bool(true)
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
 
 #[test]
 fn client_survives_sigkill_and_restart_of_the_server() -> Result<()> {
