@@ -1,0 +1,264 @@
+// Command ping-client is the Go peer's Thrift client (interop/SPEC.md).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"math/rand"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"thriftframe/interop/go/gen/student"
+	"thriftframe/interop/go/internal/cli"
+	"thriftframe/interop/go/internal/payload"
+	"thriftframe/interop/go/internal/reconnect"
+)
+
+const usage = "ping-client [--host H] [--port P] [--endpoints H:P,H:P] [--protocol binary|compact] " +
+	"[--transport buffered|framed] [--service ping|student] [--multiplexed] [--call ping|output] " +
+	"[--sizes 128K,256K,512K,1M] [--payload alnum|utf8] [--rounds N] [--interval-ms MS] [--json] " +
+	"[--connect-timeout-ms MS] [--timeout-ms MS]"
+
+// record is one call, as printed with --json.
+type record struct {
+	Endpoint   string  `json:"endpoint"`
+	Round      int     `json:"round"`
+	Call       string  `json:"call"`
+	Size       int     `json:"size"`
+	LatencyNs  int64   `json:"latency_ns"`
+	OK         bool    `json:"ok"`
+	Error      *string `json:"error"`
+	Reconnects int     `json:"reconnects"`
+}
+
+type options struct {
+	endpoints []string
+	wire      cli.Wire
+	call      string
+	sizes     []int
+	payload   string
+	rounds    int
+	interval  time.Duration
+	json      bool
+}
+
+func main() {
+	log.SetPrefix("ping-client: ")
+	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
+
+	fs := cli.NewFlagSet("ping-client", usage)
+	host := fs.String("host", "127.0.0.1", "server host")
+	port := cli.NewPort(cli.DefaultPort, 1)
+	fs.Var(port, "port", "server port")
+	endpoints := fs.String("endpoints", "", "H:P,H:P: ping several servers in turn (overrides --host/--port)")
+	wire := fs.AddWireFlags()
+	call := cli.NewChoice("ping", "ping", "output")
+	fs.Var(call, "call", "ping or output (with --service ping)")
+	sizes := fs.String("sizes", "128K,256K,512K,1M", "payload sizes in bytes, K = 1024, M = 1048576")
+	kind := cli.NewChoice("alnum", "alnum", "utf8")
+	fs.Var(kind, "payload", "alnum or utf8")
+	rounds := &cli.NonNegative{Value: 1}
+	fs.Var(rounds, "rounds", "rounds to run, 0 = forever")
+	interval := &cli.NonNegative{}
+	fs.Var(interval, "interval-ms", "pause between rounds in ms")
+	asJSON := fs.Bool("json", false, "one JSON object per call on stdout")
+	connectTimeout := &cli.NonNegative{Value: 2000}
+	fs.Var(connectTimeout, "connect-timeout-ms", "TCP connect timeout in ms")
+	timeout := &cli.NonNegative{Value: 2000}
+	fs.Var(timeout, "timeout-ms", "send and receive timeout of each call in ms")
+	fs.Parse(os.Args[1:])
+
+	opts := options{
+		wire:     wire,
+		call:     call.Value,
+		payload:  kind.Value,
+		rounds:   rounds.Value,
+		interval: time.Duration(interval.Value) * time.Millisecond,
+		json:     *asJSON,
+	}
+	var err error
+	if opts.sizes, err = cli.ParseSizes(*sizes); err != nil {
+		fs.Fail("--sizes: %v", err)
+	}
+	if *endpoints == "" {
+		opts.endpoints = []string{net.JoinHostPort(*host, strconv.Itoa(port.Value))}
+	} else if opts.endpoints, err = parseEndpoints(*endpoints); err != nil {
+		fs.Fail("--endpoints: %v", err)
+	}
+
+	conf := wire.Config(time.Duration(connectTimeout.Value)*time.Millisecond, time.Duration(timeout.Value)*time.Millisecond)
+	clients := make([]*reconnect.Client, len(opts.endpoints))
+	for i, ep := range opts.endpoints {
+		clients[i] = reconnect.New(reconnect.Config{
+			Addr:             ep,
+			Conf:             conf,
+			ProtocolFactory:  wire.ProtocolFactory(conf),
+			TransportFactory: wire.TransportFactory(conf),
+			Multiplexed:      *wire.Multiplexed,
+			Backoff:          reconnect.DefaultBackoff,
+			Log:              log.Default(),
+		})
+	}
+	failed := run(opts, clients)
+	for _, c := range clients {
+		c.Close()
+	}
+	if failed > 0 {
+		log.Printf("%d call(s) failed", failed)
+		os.Exit(1)
+	}
+}
+
+func parseEndpoints(s string) ([]string, error) {
+	var eps []string
+	for _, ep := range strings.Split(s, ",") {
+		h, p, err := net.SplitHostPort(strings.TrimSpace(ep))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not host:port", ep)
+		}
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || h == "" {
+			return nil, fmt.Errorf("%q is not host:port", ep)
+		}
+		eps = append(eps, net.JoinHostPort(h, p))
+	}
+	return eps, nil
+}
+
+// job is one call to make and check.
+type job struct {
+	size int
+	do   func() error
+}
+
+// run makes every call of every round and returns how many failed.
+func run(opts options, clients []*reconnect.Client) int {
+	isStudent := opts.wire.Service.Value == "student"
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	var payloads []string
+	if !isStudent {
+		for _, n := range opts.sizes {
+			if opts.payload == "utf8" {
+				payloads = append(payloads, payload.UTF8(rng, n))
+			} else {
+				payloads = append(payloads, payload.Alnum(rng, n))
+			}
+		}
+	}
+
+	ctx := context.Background()
+	out := json.NewEncoder(os.Stdout)
+	out.SetEscapeHTML(false)
+	calls := make([]int, len(clients))
+	fails := make([]int, len(clients))
+	var sno int32
+	for round := 1; opts.rounds == 0 || round <= opts.rounds; round++ {
+		if round > 1 && opts.interval > 0 {
+			time.Sleep(opts.interval)
+		}
+		for i, c := range clients {
+			c := c
+			rec := record{Endpoint: opts.endpoints[i], Round: round, Call: opts.call}
+			var jobs []job
+			if isStudent {
+				sno++
+				s := newStudent(sno)
+				rec.Call = "put"
+				jobs = append(jobs, job{len(s.Sname), func() error { return put(ctx, c, s) }})
+			} else {
+				for _, msg := range payloads {
+					msg := msg
+					jobs = append(jobs, job{len(msg), func() error { return pingOrOutput(ctx, c, opts.call, msg) }})
+				}
+			}
+			for _, j := range jobs {
+				start := time.Now()
+				err := j.do()
+				rec.LatencyNs = time.Since(start).Nanoseconds()
+				rec.Size, rec.OK, rec.Error = j.size, err == nil, nil
+				calls[i]++
+				if err != nil {
+					fails[i]++
+					msg := err.Error()
+					rec.Error = &msg
+				}
+				rec.Reconnects = c.Reconnects()
+				report(out, opts.json, rec)
+			}
+		}
+	}
+	failed := 0
+	for i, c := range clients {
+		log.Printf("%s: %d calls, %d failed, %d reconnects", opts.endpoints[i], calls[i], fails[i], c.Reconnects())
+		failed += fails[i]
+	}
+	return failed
+}
+
+func newStudent(sno int32) *student.Student {
+	return &student.Student{
+		Sno:   sno,
+		Sname: payload.StudentName(sno),
+		Ssex:  sno%2 == 0,
+		Sage:  int16(sno % 100),
+	}
+}
+
+func put(ctx context.Context, c *reconnect.Client, s *student.Student) error {
+	got, err := c.Put(ctx, s)
+	if err != nil {
+		return err
+	}
+	if got != s.Sno {
+		return fmt.Errorf("wrong reply: got %d, want %d", got, s.Sno)
+	}
+	return nil
+}
+
+func pingOrOutput(ctx context.Context, c *reconnect.Client, call, msg string) error {
+	var got, want string
+	var err error
+	if call == "output" {
+		got, err = c.Output(ctx, msg)
+		want = "You said: " + msg
+	} else {
+		got, err = c.Ping(ctx, msg)
+		want = "receive len: " + strconv.Itoa(len(msg))
+	}
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("wrong reply: got %s (%d bytes), want %s (%d bytes)", clip(got), len(got), clip(want), len(want))
+	}
+	return nil
+}
+
+// clip quotes s, shortened for an error message.
+func clip(s string) string {
+	const max = 48
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:max]) + "..."
+}
+
+func report(out *json.Encoder, asJSON bool, rec record) {
+	if asJSON {
+		if err := out.Encode(rec); err != nil {
+			log.Fatalf("cannot write to stdout: %v", err)
+		}
+		return
+	}
+	status := "ok"
+	if !rec.OK {
+		status = "FAILED: " + *rec.Error
+	}
+	// The Rust reference client's text line, so outputs can be compared.
+	fmt.Printf("%s round %d %s %d B: %.3f ms, reconnects %d: %s\n",
+		rec.Endpoint, rec.Round, rec.Call, rec.Size, float64(rec.LatencyNs)/1e6, rec.Reconnects, status)
+}

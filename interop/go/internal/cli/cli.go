@@ -1,0 +1,222 @@
+// Package cli holds what the Go server and client share on the command line:
+// a flag set that fails the way interop/SPEC.md asks (one line on stderr,
+// exit status 2), the enumerated flag values, and the Thrift protocol and
+// transport factories those values stand for.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/thrift/lib/go/thrift"
+)
+
+// ExitUsage is the exit status for usage errors and unsupported combinations.
+const ExitUsage = 2
+
+// DefaultPort is the Go peer's default port (interop/SPEC.md).
+const DefaultPort = 9092
+
+// FlagSet wraps flag.FlagSet so that a parse error is reported on one line.
+// Both -flag and --flag spellings are accepted, as `flag` always does.
+type FlagSet struct {
+	*flag.FlagSet
+	prog  string
+	usage string
+}
+
+// NewFlagSet returns a flag set for program prog; usage is the synopsis
+// printed by --help.
+func NewFlagSet(prog, usage string) *FlagSet {
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are printed by Parse, on one line
+	fs.Usage = func() {}
+	return &FlagSet{FlagSet: fs, prog: prog, usage: usage}
+}
+
+// Parse parses args. --help prints the flags on stdout and exits 0; any
+// other problem (unknown flag, bad value, stray argument) exits 2 after one
+// line on stderr.
+func (f *FlagSet) Parse(args []string) {
+	err := f.FlagSet.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		f.SetOutput(os.Stdout)
+		fmt.Fprintf(os.Stdout, "usage: %s\n", f.usage)
+		f.PrintDefaults()
+		os.Exit(0)
+	}
+	if err != nil {
+		f.Fail("%v", err)
+	}
+	if f.NArg() > 0 {
+		f.Fail("unexpected argument %q", f.Arg(0))
+	}
+}
+
+// Fail prints one usage error line on stderr and exits with status 2.
+func (f *FlagSet) Fail(format string, a ...interface{}) {
+	msg := strings.ReplaceAll(fmt.Sprintf(format, a...), "\n", " ")
+	fmt.Fprintf(os.Stderr, "%s: %s (see --help)\n", f.prog, msg)
+	os.Exit(ExitUsage)
+}
+
+// Choice is a string flag restricted to a fixed set of values.
+type Choice struct {
+	Value   string
+	allowed []string
+}
+
+// NewChoice returns a Choice with default def, accepting only allowed.
+func NewChoice(def string, allowed ...string) *Choice {
+	return &Choice{Value: def, allowed: allowed}
+}
+
+func (c *Choice) String() string {
+	if c == nil {
+		return ""
+	}
+	return c.Value
+}
+
+// Set implements flag.Value.
+func (c *Choice) Set(s string) error {
+	for _, a := range c.allowed {
+		if s == a {
+			c.Value = s
+			return nil
+		}
+	}
+	return fmt.Errorf("must be one of %s", strings.Join(c.allowed, "|"))
+}
+
+// Port is a TCP port flag; min is 0 for servers (ephemeral) and 1 for clients.
+type Port struct {
+	Value int
+	min   int
+}
+
+// NewPort returns a port flag with default def accepting min..65535.
+func NewPort(def, min int) *Port { return &Port{Value: def, min: min} }
+
+func (p *Port) String() string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(p.Value)
+}
+
+// Set implements flag.Value.
+func (p *Port) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < p.min || n > 65535 {
+		return fmt.Errorf("must be a port number %d..65535", p.min)
+	}
+	p.Value = n
+	return nil
+}
+
+// NonNegative is an integer flag that rejects negative values.
+type NonNegative struct{ Value int }
+
+func (n *NonNegative) String() string {
+	if n == nil {
+		return ""
+	}
+	return strconv.Itoa(n.Value)
+}
+
+// Set implements flag.Value.
+func (n *NonNegative) Set(s string) error {
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 {
+		return errors.New("must be an integer >= 0")
+	}
+	n.Value = v
+	return nil
+}
+
+// Wire is the protocol/transport pair both ends must agree on.
+type Wire struct {
+	Protocol    *Choice
+	Transport   *Choice
+	Service     *Choice
+	Multiplexed *bool
+}
+
+// AddWireFlags registers --protocol, --transport, --service and --multiplexed.
+func (f *FlagSet) AddWireFlags() Wire {
+	w := Wire{
+		Protocol:  NewChoice("compact", "binary", "compact"),
+		Transport: NewChoice("buffered", "buffered", "framed"),
+		Service:   NewChoice("ping", "ping", "student"),
+	}
+	f.Var(w.Protocol, "protocol", "binary (strict) or compact")
+	f.Var(w.Transport, "transport", "buffered or framed")
+	f.Var(w.Service, "service", "ping or student")
+	w.Multiplexed = f.Bool("multiplexed", false, `multiplexed processor with "PingService" and "Serv"`)
+	return w
+}
+
+// BufferSize is the buffer of the buffered transport, each direction.
+const BufferSize = 64 * 1024
+
+// Config returns the one TConfiguration a whole stack (socket, transports,
+// protocol) shares. Thrift propagates a factory's configuration down to the
+// transports beneath it, so a second configuration without the timeouts
+// would silently clear them.
+func (w Wire) Config(connectTimeout, socketTimeout time.Duration) *thrift.TConfiguration {
+	return &thrift.TConfiguration{
+		MaxFrameSize:       thrift.DEFAULT_MAX_FRAME_SIZE,
+		MaxMessageSize:     thrift.DEFAULT_MAX_MESSAGE_SIZE,
+		ConnectTimeout:     connectTimeout,
+		SocketTimeout:      socketTimeout,
+		TBinaryStrictRead:  thrift.BoolPtr(true),
+		TBinaryStrictWrite: thrift.BoolPtr(true),
+	}
+}
+
+// ProtocolFactory returns the factory for w.Protocol; binary is strict.
+func (w Wire) ProtocolFactory(conf *thrift.TConfiguration) thrift.TProtocolFactory {
+	if w.Protocol.Value == "binary" {
+		return thrift.NewTBinaryProtocolFactoryConf(conf)
+	}
+	return thrift.NewTCompactProtocolFactoryConf(conf)
+}
+
+// TransportFactory returns the factory for w.Transport.
+func (w Wire) TransportFactory(conf *thrift.TConfiguration) thrift.TTransportFactory {
+	if w.Transport.Value == "framed" {
+		// The framed transport reads through its own bufio.Reader and
+		// writes whole frames, so it sits directly on the socket.
+		return thrift.NewTFramedTransportFactoryConf(thrift.NewTTransportFactory(), conf)
+	}
+	return thrift.NewTBufferedTransportFactory(BufferSize)
+}
+
+// ParseSizes parses a comma-separated list of byte counts with optional
+// K (1024) or M (1048576) suffixes; 0 is allowed.
+func ParseSizes(s string) ([]int, error) {
+	var sizes []int
+	for _, part := range strings.Split(s, ",") {
+		p := strings.TrimSpace(part)
+		mult := 1
+		switch {
+		case strings.HasSuffix(p, "K") || strings.HasSuffix(p, "k"):
+			mult, p = 1024, p[:len(p)-1]
+		case strings.HasSuffix(p, "M") || strings.HasSuffix(p, "m"):
+			mult, p = 1024*1024, p[:len(p)-1]
+		}
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > (1<<31-1)/mult {
+			return nil, fmt.Errorf("bad size %q: want N, NK or NM with N >= 0", part)
+		}
+		sizes = append(sizes, n*mult)
+	}
+	return sizes, nil
+}
