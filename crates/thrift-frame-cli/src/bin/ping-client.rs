@@ -146,9 +146,7 @@ fn targets(args: &Args) -> anyhow::Result<Vec<(String, Target)>> {
 }
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp_millis()
-        .init();
+    thrift_frame_cli::init_logging();
     let args = Args::parse();
     let targets = match targets(&args) {
         Ok(t) => t,

@@ -109,9 +109,7 @@ fn config(args: &Args) -> anyhow::Result<ServerConfig> {
 }
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp_millis()
-        .init();
+    thrift_frame_cli::init_logging();
     let args = Args::parse();
     // Flags that parse but contradict each other are usage errors too.
     let config = match config(&args) {
