@@ -1,0 +1,208 @@
+"""Command line and wire settings shared by ping-server and ping-client (interop/SPEC.md)."""
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+from thrift.protocol import TBinaryProtocol, TCompactProtocol, TProtocol
+from thrift.transport import TTransport
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 9093  # the Python peer's port
+DEFAULT_SIZES = "128K,256K,512K,1M"
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+# Names a multiplexed server registers its processors under.
+MULTIPLEXED_NAMES = {"ping": "PingService", "student": "Serv"}
+
+PROTOCOLS = ("binary", "compact")
+TRANSPORTS = ("buffered", "framed")
+SERVICES = ("ping", "student")
+SERVER_MODELS = ("threaded", "simple", "pool")  # default first
+CALLS = ("ping", "output")
+PAYLOADS = ("alnum", "utf8")
+
+
+class UsageError(Exception):
+    """A value or a combination this peer cannot serve: exit 2 with one line."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line on stderr and exits 2
+    (the stock error() prints the whole usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: {message} (see --help)\n")
+        sys.exit(EXIT_USAGE)
+
+
+def usage_exit(prog: str, message: str) -> NoReturn:
+    sys.stderr.write(f"{prog}: {message}\n")
+    sys.exit(EXIT_USAGE)
+
+
+# --- value parsers --------------------------------------------------------------
+
+
+def _int_in(lo: int, hi: int | None, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be an integer, got {text!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+            raise argparse.ArgumentTypeError(f"{what} must be {bound}, got {value}")
+        return value
+
+    return parse
+
+
+server_port = _int_in(0, 65535, "port")
+client_port = _int_in(1, 65535, "port")
+positive = _int_in(1, None, "value")
+non_negative = _int_in(0, None, "value")
+
+_SIZE_RE = re.compile(r"^(\d+)([KkMm]?)$")
+_SUFFIX = {"": 1, "k": 1024, "m": 1024 * 1024}
+
+
+def parse_size(text: str) -> int:
+    """`128K` -> 131072, `1M` -> 1048576, `0` -> 0 (bytes)."""
+    match = _SIZE_RE.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"bad size {text!r}: expected N, NK or NM")
+    return int(match.group(1)) * _SUFFIX[match.group(2).lower()]
+
+
+def parse_sizes(text: str) -> list[int]:
+    parts = text.split(",")
+    if not text.strip() or any(not p.strip() for p in parts):
+        raise argparse.ArgumentTypeError(f"bad size list {text!r}: expected e.g. 128K,256K,1M")
+    return [parse_size(p) for p in parts]
+
+
+def parse_endpoint(text: str) -> tuple[str, int]:
+    """`host:port` or `[v6]:port` -> (host, port)."""
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"bad endpoint {text!r}: expected HOST:PORT")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, client_port(port)
+
+
+def parse_endpoints(text: str) -> list[tuple[str, int]]:
+    parts = text.split(",")
+    if any(not p.strip() for p in parts):
+        raise argparse.ArgumentTypeError(f"bad endpoint list {text!r}: expected HOST:PORT,HOST:PORT")
+    return [parse_endpoint(p) for p in parts]
+
+
+# --- parsers ----------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser, port_type: Callable[[str], int]) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help="default %(default)s")
+    parser.add_argument("--port", type=port_type, default=DEFAULT_PORT, help="default %(default)s")
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="compact", help="default %(default)s")
+    parser.add_argument("--transport", choices=TRANSPORTS, default="buffered", help="default %(default)s")
+    parser.add_argument("--service", choices=SERVICES, default="ping", help="default %(default)s")
+    parser.add_argument(
+        "--multiplexed",
+        action="store_true",
+        help='PingService and Serv on one port, registered as "PingService" and "Serv"',
+    )
+
+
+def server_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="ping-server",
+        description="Thrift ping server, Python peer (interop/SPEC.md). "
+        "Prints `LISTENING <port>` on stdout once it accepts connections.",
+        allow_abbrev=False,  # the contract's flags are exact; `--mult` is a usage error
+    )
+    _common(parser, server_port)
+    parser.add_argument("--server", choices=SERVER_MODELS, default="threaded", help="default %(default)s")
+    parser.add_argument("--workers", type=positive, default=4, help="threads of the pool model, default %(default)s")
+    return parser
+
+
+def client_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="ping-client",
+        description="Reconnecting Thrift ping client, Python peer (interop/SPEC.md).",
+        allow_abbrev=False,
+    )
+    _common(parser, client_port)
+    parser.add_argument("--endpoints", type=parse_endpoints, default=None, help="H:P,H:P (overrides --host/--port)")
+    parser.add_argument("--call", choices=CALLS, default="ping", help="default %(default)s")
+    parser.add_argument(
+        "--sizes", type=parse_sizes, default=parse_sizes(DEFAULT_SIZES), help=f"bytes, default {DEFAULT_SIZES}"
+    )
+    parser.add_argument("--payload", choices=PAYLOADS, default="alnum", help="default %(default)s")
+    parser.add_argument("--rounds", type=non_negative, default=1, help="0 = forever, default %(default)s")
+    parser.add_argument("--interval-ms", type=non_negative, default=0, help="pause between rounds")
+    parser.add_argument("--json", action="store_true", help="one JSON object per call on stdout")
+    parser.add_argument("--connect-timeout-ms", type=positive, default=2000, help="default %(default)s")
+    parser.add_argument("--timeout-ms", type=positive, default=2000, help="send/receive timeout, default %(default)s")
+    # Same name as the Rust client's flag; --reconnect-budget-ms kept as an alias.
+    parser.add_argument(
+        "--reconnect-deadline-ms",
+        "--reconnect-budget-ms",
+        dest="reconnect_deadline_ms",
+        type=positive,
+        default=30000,
+        help="Python peer extra: how long one call may spend reconnecting and retrying, default %(default)s",
+    )
+    parser.add_argument(
+        "--call-attempts",
+        type=positive,
+        default=3,
+        help="Python peer extra, as in the Rust client: attempts per ping/output call, the first included, "
+        "default %(default)s",
+    )
+    return parser
+
+
+# --- wire settings ----------------------------------------------------------------
+
+
+def require_fastbinary() -> None:
+    """The accelerated factories below refuse to work without thrift's C extension;
+    check once at start-up so a broken install fails loudly, not per connection."""
+    try:
+        from thrift.protocol import fastbinary  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError(f"thrift's C extension fastbinary is missing ({exc}): rebuild with make") from exc
+
+
+class StrictBinaryAcceleratedFactory(TProtocol.TProtocolFactory):
+    """TBinaryProtocolAcceleratedFactory always reads leniently (it does not pass
+    strictRead on); SPEC.md's binary is strict on read and write, like the Rust peer."""
+
+    def getProtocol(self, trans):
+        return TBinaryProtocol.TBinaryProtocolAccelerated(trans, strictRead=True, strictWrite=True, fallback=False)
+
+
+def protocol_factory(name: str) -> TProtocol.TProtocolFactory:
+    """Accelerated (fastbinary) protocol factory; fallback=False so a missing
+    extension is an error, not a silent slowdown."""
+    if name == "binary":
+        return StrictBinaryAcceleratedFactory()
+    if name == "compact":
+        return TCompactProtocol.TCompactProtocolAcceleratedFactory(fallback=False)
+    raise UsageError(f"unsupported protocol {name!r}")
+
+
+def transport_factory(name: str) -> TTransport.TTransportFactoryBase:
+    if name == "buffered":
+        return TTransport.TBufferedTransportFactory()
+    if name == "framed":
+        return TTransport.TFramedTransportFactory()
+    raise UsageError(f"unsupported transport {name!r}")

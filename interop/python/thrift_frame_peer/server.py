@@ -1,0 +1,191 @@
+"""ping-server: PingService / Serv on TSimpleServer, TThreadedServer or TThreadPoolServer.
+
+Start-up: bind and listen here (not in serve()), print `LISTENING <port>` on
+stdout, then hand the already-listening socket to the library's server loop.
+
+Shutdown: the library's serve() loops never return and catch `Exception` around
+accept and around each connection. So the SIGTERM/SIGINT handler raises a
+BaseException in the main thread (the one running serve(), and for the simple
+model also the one serving the current connection); it unwinds serve() wherever
+it is blocked, we close the listening socket and exit 0. Connection threads are
+daemons and do not hold the exit up.
+"""
+
+import argparse
+import contextlib
+import errno
+import logging
+import signal
+import socket
+import sys
+import time
+
+from thrift.server import TServer
+from thrift.Thrift import TException, TProcessor
+from thrift.TMultiplexedProcessor import TMultiplexedProcessor
+from thrift.transport import TSocket
+
+from . import _gen, cli
+from .handlers import PingHandler, StudentHandler
+
+log = logging.getLogger("ping-server")
+
+# accept() errors that concern one connection or a momentary shortage, not the
+# listening socket: log, pause briefly (resource shortages), keep accepting.
+_TRANSIENT_ACCEPT_ERRNOS = {
+    errno.ECONNABORTED,
+    errno.EINTR,
+    errno.EPROTO,
+    errno.EMFILE,
+    errno.ENFILE,
+    errno.ENOBUFS,
+    errno.ENOMEM,
+}
+
+
+class Stop(BaseException):
+    """Raised by the signal handler; BaseException so the library's
+    `except Exception` blocks in its server loops let it through."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class AcceptFailed(BaseException):
+    """The listening socket itself failed. TThreadedServer and TThreadPoolServer
+    log an `Exception` from accept() and loop again, which would spin forever on a
+    dead socket; a BaseException gets out of serve() so the server exits 1."""
+
+
+class ServerSocket(TSocket.TServerSocket):
+    """TServerSocket whose listen() is idempotent (we listen before serve(), and
+    every library server calls listen() again first thing in serve()), that
+    reports its bound port and sets TCP_NODELAY on accepted connections."""
+
+    def listen(self) -> None:
+        if self.handle is None:
+            super().listen()
+
+    @property
+    def bound_port(self) -> int:
+        return self.handle.getsockname()[1]
+
+    def accept(self) -> TSocket.TSocket | None:
+        try:
+            client = super().accept()
+        except OSError as exc:
+            if exc.errno in _TRANSIENT_ACCEPT_ERRNOS:
+                log.warning("accept failed: %s", exc)
+                time.sleep(0.05)
+                return None  # every library loop skips a None client
+            raise AcceptFailed(exc) from exc
+        # OSError: already reset by the peer; the connection loop will notice.
+        with contextlib.suppress(OSError):
+            client.handle.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return client
+
+
+class OneLineThriftErrors(logging.Filter):
+    """The library logs a full traceback for every connection that sends
+    something it cannot decode (e.g. a client with the wrong protocol); one line
+    says enough for a Thrift error, other exceptions keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, TException):
+            record.msg = "connection closed after %s: %s"
+            record.args = (type(exc).__name__, getattr(exc, "message", None) or exc)
+            record.exc_info = None
+        return True
+
+
+def build_processor(args: argparse.Namespace) -> tuple[TProcessor, str]:
+    if args.multiplexed:
+        PingService = _gen.ping_service()
+        Serv, _ = _gen.student_modules()
+        processor = TMultiplexedProcessor()
+        processor.registerProcessor(cli.MULTIPLEXED_NAMES["ping"], PingService.Processor(PingHandler()))
+        processor.registerProcessor(cli.MULTIPLEXED_NAMES["student"], Serv.Processor(StudentHandler()))
+        return processor, "PingService+Serv (multiplexed)"
+    if args.service == "ping":
+        return _gen.ping_service().Processor(PingHandler()), "PingService"
+    Serv, _ = _gen.student_modules()
+    return Serv.Processor(StudentHandler()), "Serv"
+
+
+def build_server(args: argparse.Namespace, processor: TProcessor, server_socket: ServerSocket) -> TServer.TServer:
+    tfactory = cli.transport_factory(args.transport)
+    pfactory = cli.protocol_factory(args.protocol)
+    if args.server == "simple":
+        return TServer.TSimpleServer(processor, server_socket, tfactory, pfactory)
+    if args.server == "threaded":
+        return TServer.TThreadedServer(processor, server_socket, tfactory, pfactory, daemon=True)
+    if args.server == "pool":
+        server = TServer.TThreadPoolServer(processor, server_socket, tfactory, pfactory, daemon=True)
+        server.setNumThreads(args.workers)
+        return server
+    raise cli.UsageError(f"unsupported server model {args.server!r}")
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    # A second signal during shutdown must not interrupt the cleanup.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise Stop(signum)
+
+
+def _setup_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("ping-server: %(levelname)s %(message)s"))
+    handler.addFilter(OneLineThriftErrors())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = cli.server_parser().parse_args(argv)
+    _setup_logging()
+    try:
+        cli.require_fastbinary()
+        processor, served = build_processor(args)
+        server_socket = ServerSocket(host=args.host, port=args.port)
+        server = build_server(args, processor, server_socket)
+    except cli.UsageError as exc:
+        cli.usage_exit("ping-server", str(exc))
+    except (RuntimeError, _gen.MissingBuild) as exc:
+        log.error("%s", exc)
+        return cli.EXIT_FAILURE
+
+    try:
+        # Installed before listen() and inside the try: from the first accepted
+        # connection on, a signal always means a clean stop.
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+        try:
+            server_socket.listen()
+        except OSError as exc:
+            log.error("cannot listen on %s:%s: %s", args.host, args.port, exc)
+            return cli.EXIT_FAILURE
+        port = server_socket.bound_port
+        workers = f", {args.workers} workers" if args.server == "pool" else ""
+        model = f"{args.protocol}, {args.transport}, {args.server}{workers}"
+        log.info("serving %s on %s:%d (%s)", served, args.host, port, model)
+        print(f"LISTENING {port}", flush=True)
+        server.serve()  # returns only by an exception
+        log.error("server loop ended unexpectedly")
+        return cli.EXIT_FAILURE
+    except Stop as stop:
+        log.info("%s received, stopping", signal.Signals(stop.signum).name)
+        return cli.EXIT_OK
+    except AcceptFailed as exc:
+        log.error("listening socket failed: %s", exc)
+        return cli.EXIT_FAILURE
+    except Exception as exc:  # the simple model's loop died outside a connection
+        log.error("server failed: %s", exc)
+        return cli.EXIT_FAILURE
+    finally:
+        server_socket.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
