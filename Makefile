@@ -11,7 +11,7 @@ GEN_RS := crates/thrift-frame-idl/src/generated
 IDL := idl/ping.thrift idl/student.thrift
 
 .PHONY: all deps deps-apt generate check-generated build test test-rust lint fmt \
-        interop bench-smoke clean
+        peers interop bench-smoke clean
 
 all: build
 
@@ -62,12 +62,19 @@ fmt:
 test-rust: deps
 	$(CARGO) test --release --workspace
 
-test: check-generated lint test-rust bench-smoke
+test: check-generated lint peers test-rust bench-smoke
+
+# --- reference peers --------------------------------------------------------
+# Each peer's Makefile installs what it needs (apt packages, Go modules, a
+# Python venv) and builds interop/<lang>/bin/ping-server and ping-client.
+PEERS := cpp go python
+peers: deps-apt
+	@for p in $(PEERS); do $(MAKE) --no-print-directory -C interop/$$p || exit 1; done
 
 # --- main job -------------------------------------------------------------
 # Until the interop runner lands this runs the Rust client against the Rust
 # server in every protocol x transport x server model, with a server kill.
-interop: build
+interop: build peers
 	bash interop/rust-only.sh
 
 # 1 MiB ping round trip vs raw TCP loopback, side by side, printed as a ratio.
@@ -76,3 +83,4 @@ bench-smoke: deps
 
 clean:
 	$(CARGO) clean
+	@for p in $(PEERS); do $(MAKE) --no-print-directory -C interop/$$p clean; done

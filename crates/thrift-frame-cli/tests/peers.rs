@@ -1,0 +1,184 @@
+//! The Rust binaries against each reference peer (interop/cpp, go, python;
+//! built by `make peers`), both directions, in binary/compact x
+//! buffered/framed: 1 MiB ping, UTF-8 output echo, student put. And each
+//! peer's client surviving its own server being SIGKILLed and restarted.
+
+mod support;
+
+use std::path::Path;
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use support::{ok, peer_bin, ClientProcess, ServerProcess, CLIENT, SERVER};
+use tempfile::TempDir;
+
+const WIRES: [(&str, &str); 4] = [
+    ("binary", "buffered"),
+    ("binary", "framed"),
+    ("compact", "buffered"),
+    ("compact", "framed"),
+];
+
+/// Runs one client against one server with the given extra client flags and
+/// checks that every one of `expected_calls` calls came back correct.
+fn run_case(
+    dir: &TempDir,
+    (server, client): (&Path, &Path),
+    wire: &[&str],
+    server_args: &[&str],
+    client_args: &[&str],
+    expected_calls: usize,
+) -> Result<()> {
+    let srv = ServerProcess::start_bin(server, dir, 0, &[wire, server_args].concat())?;
+    let port = srv.port.to_string();
+    let proc = ClientProcess::start_bin(
+        client,
+        dir,
+        &[wire, &["--port", &port], client_args].concat(),
+    )?;
+    let log = proc.log();
+    let (calls, status) = proc.finish()?;
+    let what = format!(
+        "{} -> {} {wire:?} {client_args:?}",
+        client.display(),
+        server.display()
+    );
+    ensure!(
+        status.success(),
+        "{what}: client exited {status}: {calls:?}\n{log}"
+    );
+    ensure!(
+        calls.len() == expected_calls,
+        "{what}: {} calls: {calls:?}",
+        calls.len()
+    );
+    for call in &calls {
+        ensure!(ok(call), "{what}: {call}");
+    }
+    Ok(())
+}
+
+/// Every case of this issue for one server/client pair, in all four wires.
+fn check_pair(server: &Path, client: &Path) -> Result<()> {
+    let dir = TempDir::new()?;
+    for (protocol, transport) in WIRES {
+        let wire = ["--protocol", protocol, "--transport", transport];
+        let pair = (server, client);
+        run_case(&dir, pair, &wire, &[], &["--sizes", "1M"], 1)?;
+        run_case(
+            &dir,
+            pair,
+            &wire,
+            &[],
+            &["--call", "output", "--payload", "utf8", "--sizes", "0,5,1M"],
+            3,
+        )?;
+        run_case(
+            &dir,
+            pair,
+            &wire,
+            &["--service", "student"],
+            &["--service", "student", "--rounds", "20"],
+            20,
+        )?;
+    }
+    Ok(())
+}
+
+fn rust_client_against(lang: &str) -> Result<()> {
+    check_pair(&peer_bin(lang, "ping-server")?, Path::new(CLIENT))
+}
+
+fn client_against_rust_server(lang: &str) -> Result<()> {
+    check_pair(Path::new(SERVER), &peer_bin(lang, "ping-client")?)
+}
+
+/// The Rust client's SIGKILL test, run on a peer's own client and server.
+fn client_survives_restart(lang: &str) -> Result<()> {
+    let dir = TempDir::new()?;
+    let server_bin = peer_bin(lang, "ping-server")?;
+    let mut server = ServerProcess::start_bin(&server_bin, &dir, 0, &[])?;
+    let port = server.port.to_string();
+    let mut client = ClientProcess::start_bin(
+        &peer_bin(lang, "ping-client")?,
+        &dir,
+        &[
+            "--port",
+            &port,
+            "--rounds",
+            "30",
+            "--interval-ms",
+            "40",
+            "--sizes",
+            "1K",
+        ],
+    )?;
+    for _ in 0..5 {
+        let call = client.next_call()?.context("client exited early")?;
+        ensure!(ok(&call), "before the kill: {call}");
+    }
+    server.child.kill()?;
+    server.child.wait()?;
+    thread::sleep(Duration::from_secs(1)); // the outage under test
+    let _server = ServerProcess::start_bin(&server_bin, &dir, server.port, &[])?;
+    let log = client.log();
+    let (calls, status) = client.finish()?;
+    ensure!(
+        calls.len() == 25,
+        "{lang}: {} calls after the kill",
+        calls.len()
+    );
+    for call in &calls {
+        ensure!(ok(call), "{lang}: {call}\n{log}");
+    }
+    let reconnects = calls[24]["reconnects"].as_u64().unwrap_or(0);
+    ensure!(reconnects >= 1, "{lang}: no reconnect: {}", calls[24]);
+    ensure!(status.success(), "{lang}: client exited {status}");
+    Ok(())
+}
+
+#[test]
+fn rust_client_against_cpp_server() -> Result<()> {
+    rust_client_against("cpp")
+}
+
+#[test]
+fn rust_client_against_go_server() -> Result<()> {
+    rust_client_against("go")
+}
+
+#[test]
+fn rust_client_against_python_server() -> Result<()> {
+    rust_client_against("python")
+}
+
+#[test]
+fn cpp_client_against_rust_server() -> Result<()> {
+    client_against_rust_server("cpp")
+}
+
+#[test]
+fn go_client_against_rust_server() -> Result<()> {
+    client_against_rust_server("go")
+}
+
+#[test]
+fn python_client_against_rust_server() -> Result<()> {
+    client_against_rust_server("python")
+}
+
+#[test]
+fn cpp_client_survives_server_restart() -> Result<()> {
+    client_survives_restart("cpp")
+}
+
+#[test]
+fn go_client_survives_server_restart() -> Result<()> {
+    client_survives_restart("go")
+}
+
+#[test]
+fn python_client_survives_server_restart() -> Result<()> {
+    client_survives_restart("python")
+}
