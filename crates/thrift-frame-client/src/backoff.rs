@@ -23,15 +23,16 @@ pub struct Backoff {
 }
 
 impl Default for Backoff {
-    /// 10 ms doubling to at most 100 ms, up to 50% jitter, give up after 30 s.
-    /// The low cap keeps the gap between a server coming back and the first
-    /// successful call short (at most ~100 ms) at the cost of ~10 attempts a
-    /// second while a server is down.
+    /// 10 ms doubling to at most 40 ms, up to 50% jitter, give up after 30 s.
+    /// The low cap keeps the gap between a server accepting again and the
+    /// first successful call under 50 ms (measured by `make bench`), at the
+    /// cost of 25 to 50 connection attempts a second while a server is down;
+    /// raise `max_delay` where fewer attempts matter more than a fast return.
     fn default() -> Self {
         Backoff {
             initial: Duration::from_millis(10),
             multiplier: 2.0,
-            max_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(40),
             jitter: 0.5,
             max_attempts: None,
             deadline: Some(Duration::from_secs(30)),

@@ -61,12 +61,12 @@ struct Args {
     #[arg(long, default_value_t = 2000)]
     timeout_ms: u64,
     /// First wait between connection attempts.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = Backoff::default().initial.as_millis() as u64)]
     backoff_initial_ms: u64,
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = Backoff::default().multiplier)]
     backoff_multiplier: f64,
     /// Longest wait between connection attempts.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = Backoff::default().max_delay.as_millis() as u64)]
     backoff_max_ms: u64,
     /// Give up connecting after this long (0: never).
     #[arg(long, default_value_t = 30_000)]
