@@ -1,0 +1,281 @@
+//! `interop-runner`: every peer's ping-client against every peer's
+//! ping-server, per interop/matrix.toml; reports under target/interop/.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use thrift_frame_interop::known::KnownFailures;
+use thrift_frame_interop::matrix::{Cell, Matrix, Selection};
+use thrift_frame_interop::report::{self, CellResult, RunInfo, Status};
+use thrift_frame_interop::run::{self, Progress, RunConfig};
+
+/// Runs the interop matrix: clients x servers x protocols x transports x
+/// server models x cases (interop/matrix.toml, interop/SPEC.md), and writes
+/// target/interop/{results.json,summary.md,index.html} and per-cell logs.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Client peers to run (comma list; default all).
+    #[arg(long, value_delimiter = ',')]
+    client: Vec<String>,
+    /// Server peers to run (comma list; default all).
+    #[arg(long, value_delimiter = ',')]
+    server: Vec<String>,
+    /// Protocols (comma list; default all).
+    #[arg(long, value_delimiter = ',')]
+    protocol: Vec<String>,
+    /// Transports (comma list; default all).
+    #[arg(long, value_delimiter = ',')]
+    transport: Vec<String>,
+    /// Server models (comma list; default all).
+    #[arg(long, value_delimiter = ',')]
+    model: Vec<String>,
+    /// Cases (comma list; default all).
+    #[arg(long, value_delimiter = ',')]
+    case: Vec<String>,
+    /// Cells run in parallel.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+    /// Time limit of one cell, in seconds.
+    #[arg(long, default_value_t = 60)]
+    case_timeout_s: u64,
+    /// Repository root (default: the nearest directory upwards with interop/matrix.toml).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Print the selected cells and exit without running them.
+    #[arg(long)]
+    list: bool,
+}
+
+const MATRIX_FILE: &str = "interop/matrix.toml";
+const KNOWN_FAILURES_FILE: &str = "interop/known-failures.toml";
+const OUT_DIR: &str = "target/interop";
+
+fn find_root(explicit: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(root) = explicit {
+        return root
+            .canonicalize()
+            .with_context(|| format!("--root {}", root.display()));
+    }
+    let here = std::env::current_dir().context("reading the current directory")?;
+    here.ancestors()
+        .find(|dir| dir.join(MATRIX_FILE).is_file())
+        .map(Path::to_path_buf)
+        .with_context(|| {
+            format!(
+                "no {MATRIX_FILE} in {} or above; run from the repository or pass --root",
+                here.display()
+            )
+        })
+}
+
+/// Fails early, with the build command, when a selected peer is not built.
+fn check_binaries(matrix: &Matrix, cells: &[Cell], root: &Path) -> Result<()> {
+    let mut missing = Vec::new();
+    for peer in &matrix.peers {
+        let as_client = cells
+            .iter()
+            .any(|c| c.client == peer.name && c.unsupported.is_none());
+        let as_server = cells
+            .iter()
+            .any(|c| c.server == peer.name && c.unsupported.is_none());
+        for (needed, path) in [(as_client, &peer.client), (as_server, &peer.server)] {
+            if needed && !root.join(path).is_file() {
+                missing.push(format!("{} (build: {})", path.display(), peer.build));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        bail!("peer binaries missing:\n  {}", missing.join("\n  "));
+    }
+    Ok(())
+}
+
+/// Progress on stderr: one line redrawn in place on a terminal, one line per
+/// cell otherwise (logs, CI).
+struct ProgressDisplay {
+    terminal: bool,
+}
+
+impl ProgressDisplay {
+    fn show(&self, result: &CellResult, progress: Progress) {
+        let mut stderr = std::io::stderr().lock();
+        let noteworthy = result.status != Status::Pass && result.status != Status::Unsupported;
+        if self.terminal {
+            // Failures stay on screen above the redrawn progress line.
+            if noteworthy {
+                let _ = writeln!(
+                    stderr,
+                    "\r\x1b[2K{:<13} {}: {}",
+                    result.status.name(),
+                    result.id,
+                    result.message
+                );
+            }
+            let _ = write!(
+                stderr,
+                "\r\x1b[2K[{}/{}] {} failed so far | {} {}",
+                progress.done,
+                progress.total,
+                progress.unexpected,
+                result.status.name(),
+                result.id
+            );
+        } else {
+            let detail = if result.status == Status::Pass {
+                String::new()
+            } else {
+                format!(": {}", result.message)
+            };
+            let _ = writeln!(
+                stderr,
+                "[{}/{}] {:<13} {} ({} ms){detail}",
+                progress.done,
+                progress.total,
+                result.status.name(),
+                result.id,
+                result.duration_ms
+            );
+        }
+        let _ = stderr.flush();
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
+}
+
+fn main() -> Result<ExitCode> {
+    let args = Args::parse();
+    let root = find_root(args.root)?;
+    let matrix_path = root.join(MATRIX_FILE);
+    let matrix = Matrix::load(&matrix_path).context("loading the interop matrix")?;
+    let known = KnownFailures::load(&root.join(KNOWN_FAILURES_FILE), &matrix)
+        .context("loading the known failures")?;
+    let selection = Selection {
+        clients: args.client,
+        servers: args.server,
+        protocols: args.protocol,
+        transports: args.transport,
+        models: args.model,
+        cases: args.case,
+    };
+    let cells = matrix.cells(&selection).context("selecting cells")?;
+    if args.list {
+        for cell in &cells {
+            match &cell.unsupported {
+                Some(why) => println!("{}  (unsupported: {why})", cell.id()),
+                None => println!("{}", cell.id()),
+            }
+        }
+        println!("{} cells", cells.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if cells.is_empty() {
+        bail!("the selection matches no cell");
+    }
+    check_binaries(&matrix, &cells, &root)?;
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        // A second signal while the first is being handled ends the runner
+        // at once (exit 1); the children die with it (PR_SET_PDEATHSIG).
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&interrupted))
+            .with_context(|| format!("installing the handler for signal {signal}"))?;
+        signal_hook::flag::register(signal, Arc::clone(&interrupted))
+            .with_context(|| format!("installing the handler for signal {signal}"))?;
+    }
+
+    let out_dir = root.join(OUT_DIR);
+    let logs_dir = out_dir.join("logs");
+    // Logs of an earlier run would be mistaken for this one's.
+    if logs_dir.exists() {
+        std::fs::remove_dir_all(&logs_dir)
+            .with_context(|| format!("clearing {}", logs_dir.display()))?;
+    }
+    std::fs::create_dir_all(&logs_dir)
+        .with_context(|| format!("creating {}", logs_dir.display()))?;
+
+    let config = RunConfig {
+        root: root.clone(),
+        logs_dir,
+        jobs: usize::from(args.jobs),
+        case_timeout: Duration::from_secs(args.case_timeout_s),
+        interrupted: Arc::clone(&interrupted),
+    };
+    eprintln!(
+        "interop: {} cells, --jobs {}, logs in {}",
+        cells.len(),
+        config.jobs,
+        config.logs_dir.display()
+    );
+    let display = ProgressDisplay {
+        terminal: std::io::stderr().is_terminal(),
+    };
+    let started = Instant::now();
+    let results = run::run_cells(&matrix, &known, &cells, &config, |result, progress| {
+        display.show(result, progress)
+    });
+    display.finish();
+
+    let was_interrupted = interrupted.load(Ordering::Relaxed);
+    let info = RunInfo {
+        selected: cells.len(),
+        jobs: config.jobs,
+        wall_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        interrupted: was_interrupted,
+    };
+    let stale = report::stale_known_failures(&known, &results);
+    let files =
+        report::write_reports(&out_dir, &results, &info, &stale).context("writing the reports")?;
+
+    let counts = report::status_counts(&results);
+    println!(
+        "interop: {} of {} cells in {:.1} s: {}",
+        results.len(),
+        cells.len(),
+        started.elapsed().as_secs_f64(),
+        report::describe_counts(&counts)
+    );
+    for result in results.iter().filter(|r| r.status.is_unexpected()) {
+        println!(
+            "  {} {}: {}",
+            result.status.name(),
+            result.id,
+            result.message
+        );
+    }
+    for entry in &stale {
+        println!(
+            "  known failure no longer fails: {} -> {} {}: {}",
+            entry.client, entry.server, entry.case, entry.why
+        );
+    }
+    println!(
+        "reports: {}, {}, {}",
+        files.summary_md.display(),
+        files.index_html.display(),
+        files.results_json.display()
+    );
+    let unexpected = results.iter().filter(|r| r.status.is_unexpected()).count();
+    Ok(if was_interrupted {
+        eprintln!("interop: interrupted");
+        ExitCode::from(130)
+    } else if unexpected > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,20 @@
+//! The interop runner of thrift-frame: drives every peer's `ping-client`
+//! against every peer's `ping-server` (interop/SPEC.md) across protocols,
+//! transports, server models and cases, and reports the results.
+//!
+//! - [`matrix`]: what the peers can do (interop/matrix.toml) and the cells that follow.
+//! - [`known`]: failures of other peers that are known and do not fail a run.
+//! - [`process`]: child processes that are always killed and reaped.
+//! - [`cases`]: what each case does and checks.
+//! - [`run`]: one cell, and all cells in parallel.
+//! - [`report`]: results.json, summary.md, index.html.
+
+pub mod cases;
+mod error;
+pub mod known;
+pub mod matrix;
+pub mod process;
+pub mod report;
+pub mod run;
+
+pub use error::{CaseError, Error};

@@ -1,0 +1,485 @@
+//! The matrix: which peers exist and what each can serve, read from
+//! interop/matrix.toml, and its expansion into cells (client x server x
+//! protocol x transport x server model x case) under a [`Selection`].
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cases::{Case, ModelScope};
+use crate::Error;
+
+/// One peer: a `ping-server` and a `ping-client` that follow interop/SPEC.md.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peer {
+    pub name: String,
+    /// Relative to the repository root.
+    pub server: PathBuf,
+    /// Relative to the repository root.
+    pub client: PathBuf,
+    /// The command that builds both, shown when a binary is missing.
+    pub build: String,
+    pub protocols: Vec<String>,
+    pub transports: Vec<String>,
+    pub default_model: String,
+    pub models: Vec<ServerModel>,
+}
+
+/// A server model (`--server`) of one peer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerModel {
+    pub name: String,
+    /// The transports this model can serve; absent means all of the peer's.
+    #[serde(default)]
+    pub transports: Option<Vec<String>>,
+    /// Whether it serves several clients at the same time.
+    #[serde(default)]
+    pub concurrent: bool,
+}
+
+impl ServerModel {
+    fn serves_transport(&self, transport: &str) -> bool {
+        match &self.transports {
+            Some(transports) => transports.iter().any(|t| t == transport),
+            None => true,
+        }
+    }
+}
+
+/// The whole matrix file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matrix {
+    pub protocols: Vec<String>,
+    pub transports: Vec<String>,
+    #[serde(rename = "peer")]
+    pub peers: Vec<Peer>,
+}
+
+/// One run of one case: a client peer against a server peer in one wire
+/// configuration and server model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub client: String,
+    pub server: String,
+    pub protocol: String,
+    pub transport: String,
+    pub server_model: String,
+    pub case: Case,
+    /// Why one side cannot serve this cell, when the matrix already says so.
+    pub unsupported: Option<String>,
+}
+
+impl Cell {
+    /// A name that is unique in the matrix and safe as a directory name.
+    pub fn id(&self) -> String {
+        format!(
+            "{}.{}-{}.{}-{}.{}",
+            self.case.name(),
+            self.client,
+            self.server,
+            self.protocol,
+            self.transport,
+            self.server_model
+        )
+    }
+}
+
+/// Which cells to run; an empty list selects everything on that axis.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub clients: Vec<String>,
+    pub servers: Vec<String>,
+    pub protocols: Vec<String>,
+    pub transports: Vec<String>,
+    pub models: Vec<String>,
+    pub cases: Vec<String>,
+}
+
+fn selected(list: &[String], name: &str) -> bool {
+    list.is_empty() || list.iter().any(|wanted| wanted == name)
+}
+
+impl Matrix {
+    /// Reads and checks the matrix file.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = fs::read_to_string(path).map_err(|source| Error::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks matrix text; `path` only names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, Error> {
+        let matrix: Matrix = toml::from_str(text).map_err(|source| Error::ParseToml {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
+        matrix.check().map_err(|message| Error::InvalidMatrix {
+            path: path.to_owned(),
+            message,
+        })?;
+        Ok(matrix)
+    }
+
+    /// The consistency rules the expansion relies on.
+    fn check(&self) -> Result<(), String> {
+        if self.peers.is_empty() {
+            return Err("no [[peer]] entries".into());
+        }
+        // Names end up in cell ids, directory names and HTML.
+        let plain = |name: &str| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        for name in self.protocols.iter().chain(&self.transports) {
+            if !plain(name) {
+                return Err(format!("`{name}` is not a plain lower-case name"));
+            }
+        }
+        let mut peer_names = HashSet::new();
+        for peer in &self.peers {
+            let name = &peer.name;
+            if !plain(name) {
+                return Err(format!("peer `{name}` is not a plain lower-case name"));
+            }
+            if !peer_names.insert(name.as_str()) {
+                return Err(format!("peer `{name}` is listed twice"));
+            }
+            for protocol in &peer.protocols {
+                if !self.protocols.contains(protocol) {
+                    return Err(format!("peer `{name}`: unknown protocol `{protocol}`"));
+                }
+            }
+            for transport in &peer.transports {
+                if !self.transports.contains(transport) {
+                    return Err(format!("peer `{name}`: unknown transport `{transport}`"));
+                }
+            }
+            let mut model_names = HashSet::new();
+            for model in &peer.models {
+                if !plain(&model.name) {
+                    return Err(format!(
+                        "peer `{name}`: model `{}` is not a plain lower-case name",
+                        model.name
+                    ));
+                }
+                if !model_names.insert(model.name.as_str()) {
+                    return Err(format!("peer `{name}`: model `{}` twice", model.name));
+                }
+                for transport in model.transports.iter().flatten() {
+                    if !peer.transports.contains(transport) {
+                        return Err(format!(
+                            "peer `{name}`: model `{}` restricted to `{transport}`, which the peer lacks",
+                            model.name
+                        ));
+                    }
+                }
+            }
+            if !model_names.contains(peer.default_model.as_str()) {
+                return Err(format!(
+                    "peer `{name}`: default model `{}` is not among its models",
+                    peer.default_model
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn peer(&self, name: &str) -> Option<&Peer> {
+        self.peers.iter().find(|peer| peer.name == name)
+    }
+
+    /// Every model name some peer has, in matrix order.
+    pub fn model_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for model in self.peers.iter().flat_map(|peer| &peer.models) {
+            if !names.contains(&model.name.as_str()) {
+                names.push(&model.name);
+            }
+        }
+        names
+    }
+
+    /// Rejects names in a selection that the matrix does not know, so a typo
+    /// does not silently select nothing.
+    pub fn check_selection(&self, selection: &Selection) -> Result<(), Error> {
+        let peers: Vec<&str> = self.peers.iter().map(|p| p.name.as_str()).collect();
+        let protocols: Vec<&str> = self.protocols.iter().map(String::as_str).collect();
+        let transports: Vec<&str> = self.transports.iter().map(String::as_str).collect();
+        let cases: Vec<&str> = Case::ALL.iter().map(|case| case.name()).collect();
+        let axes: [(&'static str, &'static str, &[String], &[&str]); 6] = [
+            ("client", "peer", &selection.clients, &peers),
+            ("server", "peer", &selection.servers, &peers),
+            ("protocol", "protocol", &selection.protocols, &protocols),
+            ("transport", "transport", &selection.transports, &transports),
+            (
+                "model",
+                "server model",
+                &selection.models,
+                &self.model_names(),
+            ),
+            ("case", "case", &selection.cases, &cases),
+        ];
+        for (flag, what, wanted, known) in axes {
+            if let Some(name) = wanted.iter().find(|name| !known.contains(&name.as_str())) {
+                return Err(Error::UnknownSelection {
+                    flag,
+                    what,
+                    name: name.clone(),
+                    known: known.join(", "),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The selected cells, in a fixed order: client, server, protocol,
+    /// transport, model, case. Failure cases run only on each server's
+    /// default model and `concurrent_clients` only on concurrent models, to
+    /// keep the run short; cells a side cannot serve are kept and marked.
+    pub fn cells(&self, selection: &Selection) -> Result<Vec<Cell>, Error> {
+        self.check_selection(selection)?;
+        let mut cells = Vec::new();
+        let clients = self
+            .peers
+            .iter()
+            .filter(|p| selected(&selection.clients, &p.name));
+        for client in clients {
+            let servers = self
+                .peers
+                .iter()
+                .filter(|p| selected(&selection.servers, &p.name));
+            for server in servers {
+                let protocols = self
+                    .protocols
+                    .iter()
+                    .filter(|p| selected(&selection.protocols, p));
+                for protocol in protocols {
+                    let transports =
+                        (self.transports.iter()).filter(|t| selected(&selection.transports, t));
+                    for transport in transports {
+                        let models =
+                            (server.models.iter()).filter(|m| selected(&selection.models, &m.name));
+                        for model in models {
+                            let cases = Case::ALL
+                                .into_iter()
+                                .filter(|case| selected(&selection.cases, case.name()))
+                                .filter(|case| match case.scope() {
+                                    ModelScope::EveryModel => true,
+                                    ModelScope::DefaultModel => model.name == server.default_model,
+                                    ModelScope::ConcurrentModels => model.concurrent,
+                                });
+                            for case in cases {
+                                cells.push(Cell {
+                                    client: client.name.clone(),
+                                    server: server.name.clone(),
+                                    protocol: protocol.clone(),
+                                    transport: transport.clone(),
+                                    server_model: model.name.clone(),
+                                    case,
+                                    unsupported: why_unsupported(
+                                        client, server, model, protocol, transport,
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(cells)
+    }
+}
+
+fn why_unsupported(
+    client: &Peer,
+    server: &Peer,
+    model: &ServerModel,
+    protocol: &str,
+    transport: &str,
+) -> Option<String> {
+    for (side, peer) in [("client", client), ("server", server)] {
+        if !peer.protocols.iter().any(|p| p == protocol) {
+            return Some(format!(
+                "the {} {side} has no {protocol} protocol",
+                peer.name
+            ));
+        }
+        if !peer.transports.iter().any(|t| t == transport) {
+            return Some(format!(
+                "the {} {side} has no {transport} transport",
+                peer.name
+            ));
+        }
+    }
+    if !model.serves_transport(transport) {
+        return Some(format!(
+            "the {} server's {} model does not serve {transport} transport",
+            server.name, model.name
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MATRIX: &str = r#"
+        protocols = ["binary", "compact"]
+        transports = ["buffered", "framed"]
+
+        [[peer]]
+        name = "rs"
+        server = "target/release/ping-server"
+        client = "target/release/ping-client"
+        build = "cargo build --release --bins"
+        protocols = ["binary", "compact"]
+        transports = ["buffered", "framed"]
+        default_model = "threaded"
+        models = [
+          { name = "simple" },
+          { name = "threaded", concurrent = true },
+        ]
+
+        [[peer]]
+        name = "cpp"
+        server = "interop/cpp/bin/ping-server"
+        client = "interop/cpp/bin/ping-client"
+        build = "make -C interop/cpp"
+        protocols = ["binary", "compact"]
+        transports = ["buffered", "framed"]
+        default_model = "threaded"
+        models = [
+          { name = "threaded", concurrent = true },
+          { name = "nonblocking", transports = ["framed"], concurrent = true },
+        ]
+    "#;
+
+    fn matrix() -> Matrix {
+        match Matrix::parse(MATRIX, Path::new("test.toml")) {
+            Ok(matrix) => matrix,
+            Err(error) => panic!("test matrix rejected: {error}"),
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn full_expansion_has_the_expected_size() {
+        let cells = matrix().cells(&Selection::default()).unwrap();
+        // Per client, protocol and transport: rs server = 3 data x 2 models
+        // + 3 failure (threaded) + 1 concurrent (threaded) = 10; cpp server =
+        // 3 x 2 + 3 + 2 concurrent = 11. So 2 clients x 2 x 2 x 21.
+        assert_eq!(cells.len(), 2 * 2 * 2 * 21);
+        let ids: HashSet<String> = cells.iter().map(Cell::id).collect();
+        assert_eq!(ids.len(), cells.len(), "cell ids must be unique");
+    }
+
+    #[test]
+    fn failure_cases_only_on_the_default_model_and_concurrency_only_where_marked() {
+        let cells = matrix().cells(&Selection::default()).unwrap();
+        for cell in &cells {
+            match cell.case.scope() {
+                ModelScope::DefaultModel => assert_eq!(cell.server_model, "threaded", "{cell:?}"),
+                ModelScope::ConcurrentModels => assert_ne!(cell.server_model, "simple"),
+                ModelScope::EveryModel => {}
+            }
+        }
+        assert!(cells
+            .iter()
+            .any(|c| c.server_model == "simple" && c.case == Case::Echo));
+    }
+
+    #[test]
+    fn model_transport_restriction_marks_cells_unsupported() {
+        let selection = Selection {
+            servers: names(&["cpp"]),
+            models: names(&["nonblocking"]),
+            ..Selection::default()
+        };
+        let cells = matrix().cells(&selection).unwrap();
+        assert!(!cells.is_empty());
+        for cell in &cells {
+            assert_eq!(
+                cell.unsupported.is_some(),
+                cell.transport == "buffered",
+                "{cell:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn selection_narrows_every_axis() {
+        let selection = Selection {
+            clients: names(&["cpp"]),
+            servers: names(&["rs"]),
+            protocols: names(&["compact"]),
+            transports: names(&["framed"]),
+            models: names(&["simple"]),
+            cases: names(&["echo", "server_hang"]),
+        };
+        let cells = matrix().cells(&selection).unwrap();
+        // server_hang runs on the default model only, so simple drops it.
+        assert_eq!(cells.len(), 1);
+        assert_eq!(cells[0].id(), "echo.cpp-rs.compact-framed.simple");
+        assert_eq!(cells[0].unsupported, None);
+    }
+
+    #[test]
+    fn unknown_selection_names_are_rejected() {
+        let selection = Selection {
+            cases: names(&["echoo"]),
+            ..Selection::default()
+        };
+        let error = matrix().cells(&selection).unwrap_err().to_string();
+        assert!(
+            error.contains("--case") && error.contains("echoo"),
+            "{error}"
+        );
+        let selection = Selection {
+            models: names(&["pool"]),
+            ..Selection::default()
+        };
+        assert!(matrix().cells(&selection).is_err());
+    }
+
+    #[test]
+    fn inconsistent_matrices_are_rejected() {
+        let bad_default = MATRIX.replacen(
+            "default_model = \"threaded\"",
+            "default_model = \"pool\"",
+            1,
+        );
+        let error = Matrix::parse(&bad_default, Path::new("m.toml")).unwrap_err();
+        assert!(
+            error.to_string().contains("default model `pool`"),
+            "{error}"
+        );
+
+        let bad_transport = MATRIX.replace("transports = [\"framed\"]", "transports = [\"http\"]");
+        assert!(Matrix::parse(&bad_transport, Path::new("m.toml")).is_err());
+
+        let twice = format!("{MATRIX}\n{}", &MATRIX[MATRIX.find("[[peer]]").unwrap()..]);
+        let error = Matrix::parse(&twice, Path::new("m.toml")).unwrap_err();
+        assert!(error.to_string().contains("listed twice"), "{error}");
+    }
+
+    #[test]
+    fn the_shipped_matrix_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop/matrix.toml");
+        let matrix = Matrix::load(&path).unwrap();
+        let names: Vec<&str> = matrix.peers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["rs", "cpp", "go", "py"]);
+    }
+}
