@@ -1,0 +1,456 @@
+//! `make bench` (and `make bench-smoke`): see the crate docs and README.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use thrift_frame_bench::baseline::RawTcp;
+use thrift_frame_bench::measure::{self, output_throughput, ping_latencies};
+use thrift_frame_bench::peers::Peers;
+use thrift_frame_bench::report::{
+    self, BenchReport, LatencyRow, Machine, Reconnect, RssRow, ThroughputRow,
+};
+use thrift_frame_bench::stats::Summary;
+use thrift_frame_bench::{plot, reconnect};
+use thrift_frame_cli::payload::{self, PayloadKind};
+use thrift_frame_wire::{Protocol, Transport, WireConfig};
+
+#[derive(Parser, Debug)]
+#[command(about = "Latency, throughput and reconnect benchmark across all peers (loopback)")]
+struct Args {
+    /// Few calls per cell: keeps the benchmark from rotting in CI, proves nothing about speed.
+    #[arg(long)]
+    quick: bool,
+    /// Only the 1 MiB Rust ping vs raw TCP comparison (make bench-smoke).
+    #[arg(long)]
+    smoke: bool,
+    /// Where bench.json, bench.md, the plots and the peer logs go.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+    /// Internal: be the raw TCP server process of the baseline.
+    #[arg(long, hide = true)]
+    raw_tcp_server: bool,
+}
+
+const MAX_SIZE: usize = 1 << 20;
+
+/// The raw TCP floor in a process of its own, like the servers it is compared with.
+fn raw_tcp_process() -> Result<RawTcp> {
+    let me = std::env::current_exe().context("finding the bench binary")?;
+    Ok(RawTcp::start_process(&me, &["--raw-tcp-server"])?)
+}
+
+const SIZES: [usize; 4] = [128 << 10, 256 << 10, 512 << 10, 1 << 20];
+
+/// Servers for the latency cells: peer, model.
+const LATENCY_SERVERS: [(&str, &str); 6] = [
+    ("rs", "threaded"),
+    ("cpp", "simple"),
+    ("cpp", "threaded"),
+    ("cpp", "nonblocking"),
+    ("go", "simple"),
+    ("py", "threaded"),
+];
+
+/// Server models that take concurrent clients, for the throughput cells.
+const THROUGHPUT_SERVERS: [(&str, &str); 8] = [
+    ("rs", "threaded"),
+    ("rs", "pool"),
+    ("cpp", "threaded"),
+    ("cpp", "pool"),
+    ("cpp", "nonblocking"),
+    ("go", "simple"),
+    ("py", "threaded"),
+    ("py", "pool"),
+];
+
+const WIRES: [(&str, &str); 2] = [("compact", "buffered"), ("binary", "framed")];
+const CONCURRENCY: [usize; 3] = [1, 4, 16];
+const CLIENTS: [&str; 4] = ["rs", "cpp", "go", "py"];
+
+struct Plan {
+    warmup: usize,
+    calls: usize,
+    throughput_calls: usize,
+    restarts: usize,
+}
+
+fn wire_config(protocol: &str, transport: &str) -> Result<WireConfig> {
+    Ok(WireConfig {
+        protocol: protocol.parse::<Protocol>().map_err(anyhow::Error::msg)?,
+        transport: transport.parse::<Transport>().map_err(anyhow::Error::msg)?,
+        ..WireConfig::default()
+    })
+}
+
+/// C++'s TNonblockingServer speaks framed transport only.
+fn serves(peer: &str, model: &str, transport: &str) -> bool {
+    !(peer == "cpp" && model == "nonblocking" && transport != "framed")
+}
+
+fn latency_row(
+    client: &str,
+    server: &str,
+    model: &str,
+    wire: (&str, &str),
+    size: usize,
+    samples: &[Duration],
+    tcp_p50_us: f64,
+) -> Result<LatencyRow> {
+    let summary = Summary::of(samples).context("no samples")?;
+    Ok(LatencyRow {
+        client: client.into(),
+        server: server.into(),
+        model: model.into(),
+        protocol: wire.0.into(),
+        transport: wire.1.into(),
+        size,
+        summary,
+        mb_per_s: summary.mb_per_s(size),
+        ratio_to_tcp: summary.p50_us / tcp_p50_us,
+    })
+}
+
+fn machine() -> Machine {
+    let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|r| r.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    Machine {
+        cpus: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        cpu_model,
+        kernel,
+    }
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if args.raw_tcp_server {
+        return Ok(thrift_frame_bench::baseline::serve_announced(MAX_SIZE)?);
+    }
+    let root = repo_root()?;
+    let out = root.join(&args.out);
+    let peers = Peers::load(&root, &out.join("logs"), Arc::new(AtomicBool::new(false)))?;
+    if args.smoke {
+        return smoke(&peers);
+    }
+    let plan = if args.quick {
+        Plan {
+            warmup: 3,
+            calls: 20,
+            throughput_calls: 400,
+            restarts: 3,
+        }
+    } else {
+        Plan {
+            warmup: 20,
+            calls: 200,
+            throughput_calls: 4000,
+            restarts: 10,
+        }
+    };
+    let started = Instant::now();
+    let report = run(&peers, &plan, args.quick)?;
+    let md = report::markdown(&report);
+    std::fs::write(
+        out.join("bench.json"),
+        serde_json::to_string_pretty(&report)?,
+    )
+    .context("writing bench.json")?;
+    std::fs::write(out.join("bench.md"), &md).context("writing bench.md")?;
+    let plots = plot::write_all(&report, &out)?;
+    println!("{md}");
+    println!(
+        "Finished in {:.0} s. Written to {}: bench.json, bench.md, {}",
+        started.elapsed().as_secs_f64(),
+        out.display(),
+        plots.join(", ")
+    );
+    Ok(())
+}
+
+/// The workspace root, so relative paths in the matrix resolve from anywhere.
+fn repo_root() -> Result<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest
+        .join("../..")
+        .canonicalize()
+        .context("finding the repository root")?;
+    Ok(root)
+}
+
+fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
+    let steps = SIZES.len()
+        + LATENCY_SERVERS.len() * WIRES.len()
+        + CLIENTS.len()
+        + THROUGHPUT_SERVERS.len() * CONCURRENCY.len()
+        + 1;
+    let bar = ProgressBar::new(steps as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let payloads: Vec<String> = SIZES
+        .iter()
+        .map(|&s| payload::generate(PayloadKind::Alnum, s, &mut rng))
+        .collect();
+
+    // The floor, measured first in the same run.
+    let mut raw = raw_tcp_process()?;
+    let mut baseline = Vec::new();
+    let mut tcp_p50 = BTreeMap::new();
+    for (size, payload) in SIZES.iter().zip(&payloads) {
+        bar.set_message(format!("raw TCP {}", report::size_label(*size)));
+        let mut samples = Vec::new();
+        for i in 0..plan.warmup + plan.calls {
+            let t = raw.exchange(payload.as_bytes())?;
+            if i >= plan.warmup {
+                samples.push(t);
+            }
+        }
+        let row = latency_row("tcp", "tcp", "-", ("raw", "tcp"), *size, &samples, 1.0)?;
+        tcp_p50.insert(*size, row.summary.p50_us);
+        baseline.push(LatencyRow {
+            ratio_to_tcp: 1.0,
+            ..row
+        });
+        bar.inc(1);
+    }
+
+    // The Rust client against every server, both wires; peak RSS per server.
+    let mut latency = Vec::new();
+    let mut rss: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (peer, model) in LATENCY_SERVERS {
+        for wire in WIRES {
+            bar.set_message(format!("latency: {peer} {model} {}+{}", wire.0, wire.1));
+            if serves(peer, model, wire.1) {
+                let server = peers.start_server(
+                    peer,
+                    model,
+                    0,
+                    &["--protocol", wire.0, "--transport", wire.1],
+                )?;
+                let mut client = measure::client(&server.addr(), &wire_config(wire.0, wire.1)?)?;
+                for (size, payload) in SIZES.iter().zip(&payloads) {
+                    let samples = ping_latencies(&mut client, payload, plan.warmup, plan.calls)
+                        .with_context(|| format!("{} at {} B", server.label, size))?;
+                    latency.push(latency_row(
+                        "rs",
+                        peer,
+                        model,
+                        wire,
+                        *size,
+                        &samples,
+                        tcp_p50[size],
+                    )?);
+                }
+                if let Some(kib) = server.peak_rss_kib() {
+                    let slot = rss
+                        .entry((peer.to_string(), model.to_string()))
+                        .or_default();
+                    *slot = (*slot).max(kib);
+                }
+            }
+            bar.inc(1);
+        }
+    }
+
+    // Every client against the Rust server, through each client's --json.
+    let mut client_side = Vec::new();
+    let server = peers.start_server(
+        "rs",
+        "threaded",
+        0,
+        &["--protocol", "compact", "--transport", "buffered"],
+    )?;
+    let port = server.port.to_string();
+    let sizes = "128K,256K,512K,1M";
+    let rounds = (plan.warmup + plan.calls).to_string();
+    for client in CLIENTS {
+        bar.set_message(format!("client side: {client} -> rs"));
+        let by_size = peers.client_latencies(
+            client,
+            &[
+                "--port",
+                &port,
+                "--protocol",
+                "compact",
+                "--transport",
+                "buffered",
+                "--sizes",
+                sizes,
+                "--rounds",
+                &rounds,
+            ],
+            plan.warmup as u64 + 1,
+        )?;
+        for (size, samples) in by_size {
+            let tcp = tcp_p50.get(&size).copied().unwrap_or(f64::NAN);
+            client_side.push(latency_row(
+                client,
+                "rs",
+                "threaded",
+                ("compact", "buffered"),
+                size,
+                &samples,
+                tcp,
+            )?);
+        }
+        bar.inc(1);
+    }
+    drop(server);
+
+    // Small calls from 1, 4 and 16 clients at once.
+    let mut throughput = Vec::new();
+    for (peer, model) in THROUGHPUT_SERVERS {
+        let transport = if serves(peer, model, "buffered") {
+            "buffered"
+        } else {
+            "framed"
+        };
+        // Pools get a worker per client: this measures the server, not its queue.
+        let server = peers.start_server(
+            peer,
+            model,
+            0,
+            &[
+                "--protocol",
+                "compact",
+                "--transport",
+                transport,
+                "--workers",
+                "16",
+            ],
+        )?;
+        let wire = wire_config("compact", transport)?;
+        for clients in CONCURRENCY {
+            bar.set_message(format!("throughput: {peer} {model} x{clients}"));
+            let t = output_throughput(
+                &server.addr(),
+                &wire,
+                clients,
+                plan.throughput_calls / clients,
+            )
+            .with_context(|| format!("{} with {clients} clients", server.label))?;
+            throughput.push(ThroughputRow {
+                server: peer.into(),
+                model: model.into(),
+                protocol: "compact".into(),
+                transport: transport.into(),
+                clients,
+                calls: t.calls,
+                calls_per_s: t.calls_per_s(),
+                p50_us: t.latency.p50_us,
+                p99_us: t.latency.p99_us,
+            });
+            bar.inc(1);
+        }
+    }
+
+    bar.set_message("reconnect");
+    let mut samples_ms: Vec<f64> = reconnect::recovery_times(peers, plan.restarts)?
+        .iter()
+        .map(|d| d.as_secs_f64() * 1e3)
+        .collect();
+    let mut sorted = samples_ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median_ms = sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN);
+    samples_ms.shrink_to_fit();
+    bar.inc(1);
+    bar.finish_and_clear();
+
+    let mut report = BenchReport {
+        machine: machine(),
+        quick,
+        warmup: plan.warmup,
+        calls_per_cell: plan.calls,
+        baseline,
+        latency,
+        client_side,
+        throughput,
+        reconnect: Some(Reconnect {
+            samples_ms,
+            median_ms,
+        }),
+        rss: rss
+            .into_iter()
+            .map(|((server, model), peak_rss_kib)| RssRow {
+                server,
+                model,
+                peak_rss_kib,
+            })
+            .collect(),
+        targets: Vec::new(),
+    };
+    report.targets = report::check_targets(&report);
+    Ok(report)
+}
+
+/// `make bench-smoke`: the `ping-server` process and the Rust client at
+/// 1 MiB (compact, buffered) next to raw TCP, interleaved call by call.
+fn smoke(peers: &Peers) -> Result<()> {
+    const WARMUP: usize = 20;
+    const CALLS: usize = 200;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let msg = payload::generate(PayloadKind::Alnum, MAX_SIZE, &mut rng);
+    let server = peers.start_server(
+        "rs",
+        "threaded",
+        0,
+        &["--protocol", "compact", "--transport", "buffered"],
+    )?;
+    let mut client = measure::client(&server.addr(), &wire_config("compact", "buffered")?)?;
+    let mut raw_process = raw_tcp_process()?;
+    let mut raw_thread = RawTcp::start(MAX_SIZE)?;
+    // Interleaved so a burst of noise on the machine hits every side alike.
+    let (mut process_t, mut thread_t, mut thrift_t) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..WARMUP + CALLS {
+        let p = raw_process.exchange(msg.as_bytes())?;
+        let t = raw_thread.exchange(msg.as_bytes())?;
+        let rpc = ping_latencies(&mut client, &msg, 0, 1)?;
+        if i >= WARMUP {
+            process_t.push(p);
+            thread_t.push(t);
+            thrift_t.extend(rpc);
+        }
+    }
+    let p50 = |s: &[Duration]| Summary::of(s).map(|s| s.p50_us).context("no samples");
+    let (process_p50, thread_p50, thrift_p50) =
+        (p50(&process_t)?, p50(&thread_t)?, p50(&thrift_t)?);
+    println!("1 MiB round trip on loopback, median of {CALLS} after {WARMUP} warm-up calls, interleaved:");
+    println!(
+        "  raw TCP, server in its own process       {:>8.3} ms",
+        process_p50 / 1e3
+    );
+    println!(
+        "  raw TCP, server on a thread of this one  {:>8.3} ms",
+        thread_p50 / 1e3
+    );
+    println!(
+        "  ping-server + Rust client, compact+buffered {:>5.3} ms",
+        thrift_p50 / 1e3
+    );
+    println!(
+        "  ratio thrift / raw TCP (own process)     {:>8.2}x  (target <= 2.00x; vs thread: {:.2}x)",
+        thrift_p50 / process_p50,
+        thrift_p50 / thread_p50
+    );
+    Ok(())
+}

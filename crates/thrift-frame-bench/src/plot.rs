@@ -1,0 +1,149 @@
+//! SVG plots of a report: latency vs payload size (with the raw TCP floor)
+//! and small-call throughput vs concurrency.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::report::{BenchReport, LatencyRow};
+use crate::BenchError;
+
+const COLOURS: [RGBColor; 8] = [
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x94, 0x67, 0xbd),
+    RGBColor(0x8c, 0x56, 0x4b),
+    RGBColor(0xe3, 0x77, 0xc2),
+    RGBColor(0x17, 0xbe, 0xcf),
+];
+
+type Series = BTreeMap<String, Vec<(f64, f64)>>;
+
+fn draw(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &Series,
+    baseline: Option<&[(f64, f64)]>,
+) -> Result<(), BenchError> {
+    let fail = |e: &dyn std::fmt::Display| BenchError::Plot {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let points = series
+        .values()
+        .flatten()
+        .chain(baseline.into_iter().flatten());
+    let (mut x_max, mut y_max) = (1.0f64, 0.0f64);
+    for &(x, y) in points {
+        x_max = x_max.max(x);
+        y_max = y_max.max(y);
+    }
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..x_max * 1.05, 0f64..(y_max * 1.1).max(1e-9))
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        chart
+            .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))
+            .map_err(|e| fail(&e))?
+            .label(name.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+            .map_err(|e| fail(&e))?;
+    }
+    if let Some(floor) = baseline {
+        chart
+            .draw_series(LineSeries::new(floor.to_vec(), BLACK.stroke_width(3)))
+            .map_err(|e| fail(&e))?
+            .label("raw TCP (floor)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
+fn latency_series(rows: &[LatencyRow], wire: (&str, &str)) -> Series {
+    let mut series = Series::new();
+    for r in rows
+        .iter()
+        .filter(|r| r.protocol == wire.0 && r.transport == wire.1)
+    {
+        series
+            .entry(format!("{} {}", r.server, r.model))
+            .or_default()
+            .push((r.size as f64 / 1024.0, r.summary.p50_us / 1000.0));
+    }
+    series
+}
+
+/// Writes latency-<wire>.svg for each wire and throughput.svg into `dir`;
+/// returns the files written.
+pub fn write_all(report: &BenchReport, dir: &Path) -> Result<Vec<String>, BenchError> {
+    let mut written = Vec::new();
+    let floor: Vec<(f64, f64)> = report
+        .baseline
+        .iter()
+        .map(|r| (r.size as f64 / 1024.0, r.summary.p50_us / 1000.0))
+        .collect();
+    for wire in [("compact", "buffered"), ("binary", "framed")] {
+        let series = latency_series(&report.latency, wire);
+        if series.is_empty() {
+            continue;
+        }
+        let name = format!("latency-{}-{}.svg", wire.0, wire.1);
+        draw(
+            &dir.join(&name),
+            &format!("ping p50 latency, Rust client, {}+{}", wire.0, wire.1),
+            "payload KiB",
+            "p50 ms",
+            &series,
+            Some(&floor),
+        )?;
+        written.push(name);
+    }
+    let mut series = Series::new();
+    for r in &report.throughput {
+        series
+            .entry(format!("{} {}", r.server, r.model))
+            .or_default()
+            .push((r.clients as f64, r.calls_per_s));
+    }
+    if !series.is_empty() {
+        draw(
+            &dir.join("throughput.svg"),
+            "output(\"hi\") throughput vs concurrent clients",
+            "clients",
+            "calls/s",
+            &series,
+            None,
+        )?;
+        written.push("throughput.svg".into());
+    }
+    Ok(written)
+}

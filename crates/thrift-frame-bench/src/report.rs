@@ -1,0 +1,359 @@
+//! Everything one run measured: bench.json, the Markdown table and the
+//! verdict on each target, all computed from the same figures.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::stats::Summary;
+
+/// One latency cell: `client` calling `ping` on `server` with `size` bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct LatencyRow {
+    pub client: String,
+    pub server: String,
+    pub model: String,
+    pub protocol: String,
+    pub transport: String,
+    pub size: usize,
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub mb_per_s: f64,
+    /// p50 divided by the raw TCP p50 at the same size.
+    pub ratio_to_tcp: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ThroughputRow {
+    pub server: String,
+    pub model: String,
+    pub protocol: String,
+    pub transport: String,
+    pub clients: usize,
+    pub calls: usize,
+    pub calls_per_s: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RssRow {
+    pub server: String,
+    pub model: String,
+    pub peak_rss_kib: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reconnect {
+    pub samples_ms: Vec<f64>,
+    pub median_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetCheck {
+    pub target: String,
+    pub measured: String,
+    pub met: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cpus: usize,
+    pub cpu_model: String,
+    pub kernel: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub machine: Machine,
+    pub quick: bool,
+    pub warmup: usize,
+    pub calls_per_cell: usize,
+    /// Raw TCP, one row per size (client and server "tcp").
+    pub baseline: Vec<LatencyRow>,
+    /// The Rust client against every server.
+    pub latency: Vec<LatencyRow>,
+    /// Every peer's client against the Rust server.
+    pub client_side: Vec<LatencyRow>,
+    pub throughput: Vec<ThroughputRow>,
+    pub reconnect: Option<Reconnect>,
+    pub rss: Vec<RssRow>,
+    pub targets: Vec<TargetCheck>,
+}
+
+fn find<'a>(
+    rows: &'a [LatencyRow],
+    client: &str,
+    server: &str,
+    model: &str,
+    wire: (&str, &str),
+    size: usize,
+) -> Option<&'a LatencyRow> {
+    rows.iter().find(|r| {
+        r.client == client
+            && r.server == server
+            && r.model == model
+            && r.protocol == wire.0
+            && r.transport == wire.1
+            && r.size == size
+    })
+}
+
+/// The targets, judged on this run's figures (ratios, never absolutes).
+pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
+    let mut checks = Vec::new();
+    let cb = ("compact", "buffered");
+    let sizes: Vec<usize> = report.baseline.iter().map(|r| r.size).collect();
+    if let Some(&largest) = sizes.iter().max() {
+        if let Some(rs) = find(&report.latency, "rs", "rs", "threaded", cb, largest) {
+            checks.push(TargetCheck {
+                target: format!("Rust server p50 at {} <= 1.5x raw TCP", size_label(largest)),
+                measured: format!("{:.2}x", rs.ratio_to_tcp),
+                met: rs.ratio_to_tcp <= 1.5,
+            });
+        }
+    }
+    for wire in [cb, ("binary", "framed")] {
+        for (other, model) in [("cpp", "threaded"), ("go", "simple")] {
+            for &size in &sizes {
+                let rs = find(&report.latency, "rs", "rs", "threaded", wire, size);
+                let them = find(&report.latency, "rs", other, model, wire, size);
+                if let (Some(rs), Some(them)) = (rs, them) {
+                    let ratio = rs.summary.p50_us / them.summary.p50_us;
+                    checks.push(TargetCheck {
+                        target: format!(
+                            "Rust server p50 < {other} {model} p50, {} {}+{}",
+                            size_label(size),
+                            wire.0,
+                            wire.1
+                        ),
+                        measured: format!("{ratio:.2}x"),
+                        met: ratio < 1.0,
+                    });
+                }
+            }
+        }
+    }
+    for &size in &sizes {
+        let rs = find(&report.client_side, "rs", "rs", "threaded", cb, size);
+        let cpp = find(&report.client_side, "cpp", "rs", "threaded", cb, size);
+        if let (Some(rs), Some(cpp)) = (rs, cpp) {
+            let ratio = rs.summary.p50_us / cpp.summary.p50_us;
+            checks.push(TargetCheck {
+                target: format!(
+                    "Rust client p50 <= C++ client p50 against the Rust server, {}",
+                    size_label(size)
+                ),
+                measured: format!("{ratio:.2}x"),
+                met: ratio <= 1.0,
+            });
+        }
+    }
+    if let Some(reconnect) = &report.reconnect {
+        checks.push(TargetCheck {
+            target: "first successful call within 50 ms of the server accepting (median)".into(),
+            measured: format!("{:.1} ms", reconnect.median_ms),
+            met: reconnect.median_ms <= 50.0,
+        });
+    }
+    checks
+}
+
+pub fn size_label(size: usize) -> String {
+    if size >= 1 << 20 && size.is_multiple_of(1 << 20) {
+        format!("{} MiB", size >> 20)
+    } else if size >= 1 << 10 && size.is_multiple_of(1 << 10) {
+        format!("{} KiB", size >> 10)
+    } else {
+        format!("{size} B")
+    }
+}
+
+fn ms(us: f64) -> String {
+    format!("{:.3}", us / 1000.0)
+}
+
+fn latency_table(out: &mut String, rows: &[LatencyRow]) {
+    let _ = writeln!(
+        out,
+        "| client | server | model | wire | size | p50 ms | p90 ms | p99 ms | max ms | MB/s | p50 / TCP |\n|---|---|---|---|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {}+{} | {} | {} | {} | {} | {} | {:.0} | {:.2}x |",
+            r.client,
+            r.server,
+            r.model,
+            r.protocol,
+            r.transport,
+            size_label(r.size),
+            ms(r.summary.p50_us),
+            ms(r.summary.p90_us),
+            ms(r.summary.p99_us),
+            ms(r.summary.max_us),
+            r.mb_per_s,
+            r.ratio_to_tcp
+        );
+    }
+}
+
+/// The whole report as Markdown: the terminal table and bench.md.
+pub fn markdown(report: &BenchReport) -> String {
+    let mut out = String::new();
+    let m = &report.machine;
+    let _ = writeln!(
+        out,
+        "# thrift-frame benchmark\n\nMachine: {} CPUs, {}, Linux {}. {} calls per cell after {} warm-up calls{}. Loopback only; compare ratios, not absolute times across runs.\n",
+        m.cpus,
+        m.cpu_model,
+        m.kernel,
+        report.calls_per_cell,
+        report.warmup,
+        if report.quick { " (--quick)" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "## Targets\n\n| target | measured | met |\n|---|---:|---|"
+    );
+    for t in &report.targets {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            t.target,
+            t.measured,
+            if t.met { "yes" } else { "**no**" }
+        );
+    }
+    let _ = writeln!(out, "\n## Large payloads: Rust client -> every server\n");
+    latency_table(
+        &mut out,
+        &[report.baseline.clone(), report.latency.clone()].concat(),
+    );
+    let _ = writeln!(
+        out,
+        "\n## Client side: every client -> Rust server (threaded)\n"
+    );
+    latency_table(&mut out, &report.client_side);
+    let _ = writeln!(
+        out,
+        "\n## Small calls: output(\"hi\"), Rust clients in parallel\n\n| server | model | wire | clients | calls | calls/s | p50 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|"
+    );
+    for r in &report.throughput {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}+{} | {} | {} | {:.0} | {} | {} |",
+            r.server,
+            r.model,
+            r.protocol,
+            r.transport,
+            r.clients,
+            r.calls,
+            r.calls_per_s,
+            ms(r.p50_us),
+            ms(r.p99_us)
+        );
+    }
+    if let Some(r) = &report.reconnect {
+        let samples: Vec<String> = r.samples_ms.iter().map(|s| format!("{s:.1}")).collect();
+        let _ = writeln!(
+            out,
+            "\n## Reconnect\n\nServer accepting again -> Rust client's first successful call, median of {}: **{:.1} ms** (each: {} ms).",
+            r.samples_ms.len(),
+            r.median_ms,
+            samples.join(", ")
+        );
+    }
+    let _ = writeln!(out, "\n## Peak RSS of each server during the large-payload runs\n\n| server | model | peak RSS MiB |\n|---|---|---:|");
+    for r in &report.rss {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.1} |",
+            r.server,
+            r.model,
+            r.peak_rss_kib as f64 / 1024.0
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(client: &str, server: &str, model: &str, size: usize, p50: f64) -> LatencyRow {
+        LatencyRow {
+            client: client.into(),
+            server: server.into(),
+            model: model.into(),
+            protocol: "compact".into(),
+            transport: "buffered".into(),
+            size,
+            summary: Summary {
+                n: 1,
+                p50_us: p50,
+                p90_us: p50,
+                p99_us: p50,
+                max_us: p50,
+            },
+            mb_per_s: 0.0,
+            ratio_to_tcp: p50 / 100.0,
+        }
+    }
+
+    fn report() -> BenchReport {
+        BenchReport {
+            machine: Machine {
+                cpus: 2,
+                cpu_model: "test".into(),
+                kernel: "6".into(),
+            },
+            quick: true,
+            warmup: 1,
+            calls_per_cell: 1,
+            baseline: vec![row("tcp", "tcp", "-", 1 << 20, 100.0)],
+            latency: vec![
+                row("rs", "rs", "threaded", 1 << 20, 140.0),
+                row("rs", "cpp", "threaded", 1 << 20, 130.0),
+                row("rs", "go", "simple", 1 << 20, 300.0),
+            ],
+            client_side: vec![
+                row("rs", "rs", "threaded", 1 << 20, 140.0),
+                row("cpp", "rs", "threaded", 1 << 20, 150.0),
+            ],
+            throughput: vec![],
+            reconnect: Some(Reconnect {
+                samples_ms: vec![60.0],
+                median_ms: 60.0,
+            }),
+            rss: vec![],
+            targets: vec![],
+        }
+    }
+
+    #[test]
+    fn targets_are_judged_from_the_figures() {
+        let checks = check_targets(&report());
+        let verdict = |needle: &str| {
+            checks
+                .iter()
+                .find(|c| c.target.contains(needle))
+                .map(|c| c.met)
+                .unwrap_or_else(|| panic!("no check for {needle}: {checks:?}"))
+        };
+        assert!(verdict("1.5x raw TCP")); // 1.40x
+        assert!(!verdict("< cpp threaded")); // 140 vs 130
+        assert!(verdict("< go simple")); // 140 vs 300
+        assert!(verdict("Rust client p50 <= C++")); // 140 vs 150
+        assert!(!verdict("within 50 ms")); // 60 ms
+    }
+
+    #[test]
+    fn markdown_marks_missed_targets() {
+        let mut r = report();
+        r.targets = check_targets(&r);
+        let md = markdown(&r);
+        assert!(md.contains("| **no** |"), "{md}");
+        assert!(md.contains("1 MiB"));
+    }
+}
