@@ -11,7 +11,7 @@ GEN_RS := crates/thrift-frame-idl/src/generated
 IDL := idl/ping.thrift idl/student.thrift
 
 .PHONY: all deps deps-apt generate check-generated build test test-rust lint fmt \
-        peers interop bench-smoke clean
+        peers interop interop-ci bench bench-quick bench-smoke clean
 
 all: build
 
@@ -62,7 +62,8 @@ fmt:
 test-rust: deps
 	$(CARGO) test --release --workspace
 
-test: check-generated lint peers test-rust bench-smoke
+# The whole interop matrix runs in CI too (about 3 minutes on 2 cores).
+test: check-generated lint peers test-rust interop-ci bench-smoke bench-quick
 
 # --- reference peers --------------------------------------------------------
 # Each peer's Makefile installs what it needs (apt packages, Go modules, a
@@ -72,14 +73,37 @@ peers: deps-apt
 	@for p in $(PEERS); do $(MAKE) --no-print-directory -C interop/$$p || exit 1; done
 
 # --- main job -------------------------------------------------------------
-# Until the interop runner lands this runs the Rust client against the Rust
-# server in every protocol x transport x server model, with a server kill.
+# Every client x server x protocol x transport x server model x case, as
+# listed in interop/matrix.toml. Narrow it down with any of
+#   make interop CLIENT=go SERVER=rs CASE=server_restart PROTOCOL=binary TRANSPORT=framed MODEL=threaded
+# Results: target/interop/{results.json,summary.md,index.html,logs/}.
+RUNNER_FLAGS = $(if $(CLIENT),--client $(CLIENT)) $(if $(SERVER),--server $(SERVER)) \
+  $(if $(PROTOCOL),--protocol $(PROTOCOL)) $(if $(TRANSPORT),--transport $(TRANSPORT)) \
+  $(if $(MODEL),--model $(MODEL)) $(if $(CASE),--case $(CASE)) $(if $(JOBS),--jobs $(JOBS))
 interop: build peers
-	bash interop/rust-only.sh
+	target/release/interop-runner $(RUNNER_FLAGS)
 
-# 1 MiB ping round trip vs raw TCP loopback, side by side, printed as a ratio.
+# The same in CI, without rebuilding what `make test` already built.
+interop-ci: peers
+	$(CARGO) build --release --bins -q
+	target/release/interop-runner
+
+# --- benchmarks -----------------------------------------------------------
+# Latency, throughput, client comparison and reconnect cost across all peers,
+# next to raw TCP. Results: target/bench/{bench.json,bench.md,*.svg}.
+bench: build peers
+	target/release/bench
+
+# A few calls per cell so the benchmark keeps working; its numbers mean little.
+bench-quick: deps peers
+	$(CARGO) build --release --bins -q
+	target/release/bench --quick --out target/bench-quick >/dev/null
+	@echo "bench --quick ran; figures in target/bench-quick/bench.md"
+
+# 1 MiB ping through ping-server vs raw TCP loopback, side by side, as a ratio.
 bench-smoke: deps
-	$(CARGO) run --release -q -p thrift-frame-cli --example bench_smoke
+	$(CARGO) build --release --bins -q
+	target/release/bench --smoke
 
 clean:
 	$(CARGO) clean
