@@ -18,6 +18,7 @@
 //! - an exception from the server, or a reply that cannot be decoded.
 
 mod backoff;
+mod borrowed_call;
 mod error;
 
 use std::io::ErrorKind;
@@ -26,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use log::{info, warn};
 use thrift::protocol::TMultiplexedOutputProtocol;
-use thrift_frame_idl::ping::{PingServiceSyncClient, TPingServiceSyncClient};
+use thrift_frame_idl::ping::PingServiceSyncClient;
 use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
 use thrift_frame_wire::{describe, InputProtocol, OutputProtocol, TimeoutReporting, WireConfig};
 
@@ -388,12 +389,14 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
 impl ReconnectingClient<PingServiceClient> {
     /// `PingService.ping`: the server's `receive len: N`. Idempotent.
     pub fn ping(&mut self, msg: &str) -> Result<String, ClientError> {
-        self.call("ping", true, |c| c.ping(msg.to_owned()))
+        self.call("ping", true, |c| borrowed_call::string_call(c, "ping", msg))
     }
 
     /// `PingService.output`: the server's `You said: <msg>`. Idempotent.
     pub fn output(&mut self, msg: &str) -> Result<String, ClientError> {
-        self.call("output", true, |c| c.output(msg.to_owned()))
+        self.call("output", true, |c| {
+            borrowed_call::string_call(c, "output", msg)
+        })
     }
 }
 
