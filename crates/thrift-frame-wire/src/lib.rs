@@ -9,9 +9,10 @@
 //! for reads and writes larger than it: a 1 MiB string goes straight between
 //! the socket and its destination instead of through 64 KiB chunks.
 //!
-//! Framed transport: we read frames with our own [`FramedReader`] because the
+//! Framed transport is our own [`FramedReader`] and [`FramedWriter`]: the
 //! crate's `TFramedReadTransport` has a fixed frame limit (16,384,000 bytes)
-//! that cannot be configured; writing uses the crate's `TFramedWriteTransport`.
+//! that cannot be configured and copies every frame once more than needed,
+//! and its writer sends the length in a packet of its own.
 
 mod framed;
 mod limits;
@@ -26,9 +27,8 @@ use thrift::protocol::{
     TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
     TInputProtocol, TOutputProtocol,
 };
-use thrift::transport::TFramedWriteTransport;
 
-pub use framed::FramedReader;
+pub use framed::{FramedReader, FramedWriter};
 pub use limits::Limits;
 pub use observed::{ObservedInputProtocol, RequestObserver, RequestOutcome};
 pub use timeouts::{describe, TimeoutReporting};
@@ -164,7 +164,8 @@ impl WireConfig {
                 self.protocol_over(transport, config)
             }
             Transport::Framed => {
-                let transport = FramedReader::new(reader, self.limits.max_frame_size);
+                let transport =
+                    FramedReader::new(reader, self.limits.max_frame_size, IO_BUFFER_BYTES);
                 self.protocol_over(transport, config)
             }
         }
@@ -193,7 +194,7 @@ impl WireConfig {
                 self.output_over(transport)
             }
             Transport::Framed => {
-                let transport = TFramedWriteTransport::with_capacity(IO_BUFFER_BYTES, writer);
+                let transport = FramedWriter::new(writer, IO_BUFFER_BYTES);
                 self.output_over(transport)
             }
         }
