@@ -17,6 +17,7 @@
 mod framed;
 mod limits;
 mod observed;
+mod strings;
 mod timeouts;
 
 use std::fmt;
@@ -31,6 +32,7 @@ use thrift::protocol::{
 pub use framed::{FramedReader, FramedWriter};
 pub use limits::Limits;
 pub use observed::{ObservedInputProtocol, RequestObserver, RequestOutcome};
+pub use strings::Utf8Strings;
 pub use timeouts::{describe, TimeoutReporting};
 
 /// Size of the read and write buffers: large enough that a typical message
@@ -176,10 +178,12 @@ impl WireConfig {
         T: Read + Send + 'static,
     {
         match self.protocol {
-            Protocol::Binary => {
-                Box::new(TBinaryInputProtocol::with_config(transport, true, config))
-            }
-            Protocol::Compact => Box::new(TCompactInputProtocol::with_config(transport, config)),
+            Protocol::Binary => Box::new(Utf8Strings::new(TBinaryInputProtocol::with_config(
+                transport, true, config,
+            ))),
+            Protocol::Compact => Box::new(Utf8Strings::new(TCompactInputProtocol::with_config(
+                transport, config,
+            ))),
         }
     }
 
