@@ -22,7 +22,14 @@ const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// `server_restart`: how long the server stays dead (the outage being
 /// tested, not a wait for anything).
-const OUTAGE: Duration = Duration::from_millis(500);
+pub(crate) const OUTAGE: Duration = Duration::from_millis(500);
+
+/// `server_restart`: the client's calls, its flags, and how many ok calls
+/// come before the server is killed.
+pub(crate) const RESTART_ROUNDS: usize = 40;
+pub(crate) const RESTART_CLIENT_FLAGS: [&str; 6] =
+    ["--rounds", "40", "--interval-ms", "50", "--sizes", "1K"];
+pub(crate) const OK_CALLS_BEFORE_RESTART: usize = 5;
 
 /// `server_late_start`: the longest the server waits for the client's first
 /// complaint on stderr before starting anyway.
@@ -159,14 +166,22 @@ pub struct Observed {
     pub summary: String,
 }
 
-/// Runs the cell's case; `Ok` means it passed.
-pub fn run_case(plan: &CellPlan) -> Result<Observed, CaseError> {
-    match plan.cell.case {
-        Case::LargePayloads => {
-            single_client(plan, Service::Ping, &["--sizes", "128K,256K,512K,1M"], 4)
-        }
-        Case::Echo => single_client(
-            plan,
+/// A data case: one client, one untouched server, every call ok.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DataCase {
+    /// The processor the server must serve.
+    pub service: Service,
+    /// The client's flags besides the wire flags and `--json`.
+    pub client_flags: &'static [&'static str],
+    /// The JSON lines a passing client prints.
+    pub calls: usize,
+}
+
+/// What the data cases ask of the client; `None` for the other cases.
+pub(crate) fn data_case(case: Case) -> Option<DataCase> {
+    let (service, client_flags, calls): (Service, &'static [&'static str], usize) = match case {
+        Case::LargePayloads => (Service::Ping, &["--sizes", "128K,256K,512K,1M"], 4),
+        Case::Echo => (
             Service::Ping,
             &[
                 "--call",
@@ -178,12 +193,31 @@ pub fn run_case(plan: &CellPlan) -> Result<Observed, CaseError> {
             ],
             4,
         ),
-        Case::StudentPut => single_client(
-            plan,
+        Case::StudentPut => (
             Service::Student,
             &["--service", "student", "--rounds", "100"],
             100,
         ),
+        _ => return None,
+    };
+    Some(DataCase {
+        service,
+        client_flags,
+        calls,
+    })
+}
+
+/// Runs the cell's case; `Ok` means it passed.
+pub fn run_case(plan: &CellPlan) -> Result<Observed, CaseError> {
+    if let Some(data) = data_case(plan.cell.case) {
+        return single_client(plan, data.service, data.client_flags, data.calls);
+    }
+    match plan.cell.case {
+        // data_case() covers these; listed so a new case must be placed.
+        Case::LargePayloads | Case::Echo | Case::StudentPut => Err(CaseError::Failed(format!(
+            "runner bug: {} has no data-case definition",
+            plan.cell.case.name()
+        ))),
         Case::ServerRestart => server_restart(plan),
         Case::ServerLateStart => server_late_start(plan),
         Case::ServerHang => server_hang(plan),
@@ -192,17 +226,16 @@ pub fn run_case(plan: &CellPlan) -> Result<Observed, CaseError> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Service {
+pub(crate) enum Service {
     Ping,
     Student,
 }
 
 /// The flags both sides share: where, and how the bytes are framed.
-fn wire_args(cell: &Cell, port: u16) -> Vec<String> {
+fn wire_args(cell: &Cell, host: &str, port: u16) -> Vec<String> {
     let port = port.to_string();
-    let host = HOST.to_string();
     let pairs = [
-        ("--host", host.as_str()),
+        ("--host", host),
         ("--port", port.as_str()),
         ("--protocol", cell.protocol.as_str()),
         ("--transport", cell.transport.as_str()),
@@ -214,7 +247,7 @@ fn wire_args(cell: &Cell, port: u16) -> Vec<String> {
 }
 
 fn server_command(plan: &CellPlan, port: u16, service: Service) -> CommandLine {
-    let mut args = wire_args(plan.cell, port);
+    let mut args = wire_args(plan.cell, &HOST.to_string(), port);
     args.extend(["--server".to_owned(), plan.cell.server_model.clone()]);
     if service == Service::Student {
         args.extend(["--service".to_owned(), "student".to_owned()]);
@@ -228,11 +261,32 @@ fn server_command(plan: &CellPlan, port: u16, service: Service) -> CommandLine {
 /// The client always runs with `--json`: the JSON lines are the contract,
 /// the human-readable lines differ between peers.
 fn client_command(plan: &CellPlan, port: u16, case_flags: &[&str]) -> CommandLine {
-    let mut args = wire_args(plan.cell, port);
+    remote_client_command(
+        &plan.client_program,
+        plan.cell,
+        &HOST.to_string(),
+        port,
+        &[],
+        case_flags,
+    )
+}
+
+/// A client of `cell` against `host:port`: wire flags, `extra` (such as
+/// `--multiplexed`), `--json`, then the case's flags.
+pub(crate) fn remote_client_command(
+    program: &Path,
+    cell: &Cell,
+    host: &str,
+    port: u16,
+    extra: &[String],
+    case_flags: &[&str],
+) -> CommandLine {
+    let mut args = wire_args(cell, host, port);
+    args.extend(extra.iter().cloned());
     args.push("--json".to_owned());
     args.extend(case_flags.iter().map(|flag| flag.to_string()));
     CommandLine {
-        program: plan.client_program.clone(),
+        program: program.to_owned(),
         args,
     }
 }
@@ -266,13 +320,22 @@ fn start_client(
     case_flags: &[&str],
     name: &str,
 ) -> Result<ClientProcess, CaseError> {
-    let command = client_command(plan, port, case_flags);
-    plan.logs.note(&format!("start {name}: {command}"));
+    launch_client(&plan.logs, &client_command(plan, port, case_flags), name)
+}
+
+/// Starts `command` as the client `name`, journalled, logging to
+/// `<name>.log` (stderr) and `<name>.jsonl` (stdout).
+pub(crate) fn launch_client(
+    logs: &CellLogs,
+    command: &CommandLine,
+    name: &str,
+) -> Result<ClientProcess, CaseError> {
+    logs.note(&format!("start {name}: {command}"));
     let client = ClientProcess::start(
         name,
-        &command,
-        &plan.logs.path(&format!("{name}.log")),
-        &plan.logs.path(&format!("{name}.jsonl")),
+        command,
+        &logs.path(&format!("{name}.log")),
+        &logs.path(&format!("{name}.jsonl")),
     )?;
     Ok(client)
 }
@@ -305,7 +368,7 @@ fn unsupported_client(run: &ClientRun) -> Option<CaseError> {
 }
 
 /// Exit 0 and exactly `expected` calls, every one ok.
-fn expect_all_ok(run: &ClientRun, expected: usize) -> Result<(), CaseError> {
+pub(crate) fn expect_all_ok(run: &ClientRun, expected: usize) -> Result<(), CaseError> {
     if let Some(unsupported) = unsupported_client(run) {
         return Err(unsupported);
     }
@@ -337,8 +400,12 @@ fn expect_all_ok(run: &ClientRun, expected: usize) -> Result<(), CaseError> {
 }
 
 /// The client ended its output before the case got what it was waiting for.
-fn ended_early(plan: &CellPlan, client: ClientProcess, waiting_for: &str) -> CaseError {
-    match client.finish(&plan.deadline) {
+pub(crate) fn ended_early(
+    deadline: &Deadline,
+    client: ClientProcess,
+    waiting_for: &str,
+) -> CaseError {
+    match client.finish(deadline) {
         Ok(run) => unsupported_client(&run).unwrap_or_else(|| {
             CaseError::Failed(format!(
                 "{} ended ({}) after {} calls, while the runner was waiting for {waiting_for}; \
@@ -354,15 +421,15 @@ fn ended_early(plan: &CellPlan, client: ClientProcess, waiting_for: &str) -> Cas
 }
 
 /// Reads calls until `count` of them were ok.
-fn wait_for_ok_calls(
-    plan: &CellPlan,
+pub(crate) fn wait_for_ok_calls(
+    deadline: &Deadline,
     client: &mut ClientProcess,
     count: usize,
 ) -> Result<bool, CaseError> {
     let waiting_for = format!("{count} ok calls");
     let mut ok = 0;
     while ok < count {
-        match client.next_call(&plan.deadline, &waiting_for)? {
+        match client.next_call(deadline, &waiting_for)? {
             Some(call) if call.record.ok => ok += 1,
             Some(_) => {}
             None => return Ok(false),
@@ -391,33 +458,23 @@ fn single_client(
 }
 
 fn server_restart(plan: &CellPlan) -> Result<Observed, CaseError> {
-    const ROUNDS: usize = 40;
+    const ROUNDS: usize = RESTART_ROUNDS;
     let mut server = start_server(plan, 0, Service::Ping, "server")?;
     let port = server.port;
-    let flags = ["--rounds", "40", "--interval-ms", "50", "--sizes", "1K"];
-    let mut client = start_client(plan, port, &flags, "client")?;
-    if !wait_for_ok_calls(plan, &mut client, 5)? {
-        return Err(ended_early(plan, client, "5 ok calls before the restart"));
+    let mut client = start_client(plan, port, &RESTART_CLIENT_FLAGS, "client")?;
+    if !wait_for_ok_calls(&plan.deadline, &mut client, OK_CALLS_BEFORE_RESTART)? {
+        return Err(ended_early(
+            &plan.deadline,
+            client,
+            "5 ok calls before the restart",
+        ));
     }
     signal_server(plan, &mut server, Signal::Kill)?;
     server.kill();
     plan.deadline.pause(OUTAGE, "the outage to end")?;
     let restarted = start_server(plan, port, Service::Ping, "restarted server")?;
     let run = client.finish(&plan.deadline)?;
-    expect_all_ok(&run, ROUNDS)?;
-    let reconnects = run.last_reconnects().unwrap_or(0);
-    if reconnects < 1 {
-        return Err(CaseError::Failed(format!(
-            "all {ROUNDS} calls ok, but the last line says reconnects {reconnects}: \
-             the client never noticed the restart"
-        )));
-    }
-    let recovery = run
-        .calls
-        .iter()
-        .find(|call| call.record.ok && call.at > restarted.listening_at)
-        .map(|call| call.at.duration_since(restarted.listening_at));
-    let recovery_ms = recovery.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let (reconnects, recovery_ms) = judge_restart(&run, restarted.listening_at)?;
     stop_server(plan, restarted);
     let summary = match recovery_ms {
         Some(ms) => format!(
@@ -430,6 +487,31 @@ fn server_restart(plan: &CellPlan) -> Result<Observed, CaseError> {
         recovery_ms,
         summary,
     })
+}
+
+/// `server_restart`'s checks on the client run: every call ok, at least one
+/// reconnect; returns the reconnects and the time from `ready_at` (the
+/// restarted server ready) to the first ok call read after it.
+pub(crate) fn judge_restart(
+    run: &ClientRun,
+    ready_at: Instant,
+) -> Result<(u64, Option<u64>), CaseError> {
+    const ROUNDS: usize = RESTART_ROUNDS;
+    expect_all_ok(run, ROUNDS)?;
+    let reconnects = run.last_reconnects().unwrap_or(0);
+    if reconnects < 1 {
+        return Err(CaseError::Failed(format!(
+            "all {ROUNDS} calls ok, but the last line says reconnects {reconnects}: \
+             the client never noticed the restart"
+        )));
+    }
+    let recovery = run
+        .calls
+        .iter()
+        .find(|call| call.record.ok && call.at > ready_at)
+        .map(|call| call.at.duration_since(ready_at));
+    let recovery_ms = recovery.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    Ok((reconnects, recovery_ms))
 }
 
 /// Waits until the client has written to stderr (its first failed connect)
@@ -505,8 +587,12 @@ fn server_hang(plan: &CellPlan) -> Result<Observed, CaseError> {
         "1K",
     ];
     let mut client = start_client(plan, server.port, &flags, "client")?;
-    if !wait_for_ok_calls(plan, &mut client, 3)? {
-        return Err(ended_early(plan, client, "3 ok calls before SIGSTOP"));
+    if !wait_for_ok_calls(&plan.deadline, &mut client, 3)? {
+        return Err(ended_early(
+            &plan.deadline,
+            client,
+            "3 ok calls before SIGSTOP",
+        ));
     }
     signal_server(plan, &mut server, Signal::Stop)?;
     let stopped_at = Instant::now();
@@ -526,7 +612,7 @@ fn server_hang(plan: &CellPlan) -> Result<Observed, CaseError> {
                 // Resume the server first so the client is not judged
                 // against a server that is still frozen.
                 signal_server(plan, &mut server, Signal::Cont)?;
-                return Err(ended_early(plan, client, waiting_for));
+                return Err(ended_early(&plan.deadline, client, waiting_for));
             }
         }
     };

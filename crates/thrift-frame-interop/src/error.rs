@@ -40,6 +40,18 @@ pub enum Error {
         known: String,
     },
 
+    /// A `--remote` server list, or a selection remote mode cannot run.
+    #[error("remote mode: {0}")]
+    Remote(String),
+
+    /// A command the runner was given (`--kill-cmd`, `--restart-cmd`) failed.
+    #[error("`{command}` {outcome}: {why}")]
+    CommandFailed {
+        command: String,
+        outcome: String,
+        why: String,
+    },
+
     #[error("cannot start {program}: {source}")]
     Spawn { program: PathBuf, source: io::Error },
 

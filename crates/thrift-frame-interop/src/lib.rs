@@ -7,6 +7,8 @@
 //! - [`process`]: child processes that are always killed and reaped.
 //! - [`cases`]: what each case does and checks.
 //! - [`run`]: one cell, and all cells in parallel.
+//! - [`remote`]: the clients against servers already running elsewhere
+//!   (containers), given as `name=host:port`.
 //! - [`report`]: results.json, summary.md, index.html.
 
 pub mod cases;
@@ -14,6 +16,7 @@ mod error;
 pub mod known;
 pub mod matrix;
 pub mod process;
+pub mod remote;
 pub mod report;
 pub mod run;
 

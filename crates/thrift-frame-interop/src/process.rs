@@ -6,7 +6,7 @@
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream, ToSocketAddrs};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
@@ -25,6 +25,9 @@ pub const HOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
 /// How often waits wake up to look at the deadline and the Ctrl-C flag.
 const POLL: Duration = Duration::from_millis(10);
+
+/// Connect timeout of one readiness probe.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Held while a child is forked (until it has exec'd: `spawn` waits for
 /// that) and while a reserved port is closed. A child forked by another
@@ -610,6 +613,57 @@ impl ClientProcess {
     }
 }
 
+/// Whether `host:port` accepts a TCP connection now. The name is resolved
+/// on every call: a restarted container may come back on a new address.
+pub fn accepts_tcp(host: &str, port: u16) -> bool {
+    match (host, port).to_socket_addrs() {
+        Ok(addresses) => addresses
+            .into_iter()
+            .any(|address| TcpStream::connect_timeout(&address, PROBE_TIMEOUT).is_ok()),
+        Err(_) => false,
+    }
+}
+
+/// Polls until `host:port` accepts a TCP connection; returns when it first
+/// did. Readiness of a server the runner did not start (remote mode).
+pub fn wait_for_tcp(
+    host: &str,
+    port: u16,
+    deadline: &Deadline,
+    waiting_for: &str,
+) -> Result<Instant, CaseError> {
+    loop {
+        if accepts_tcp(host, port) {
+            return Ok(Instant::now());
+        }
+        deadline.nap(waiting_for)?;
+    }
+}
+
+/// Runs `sh -c <command>` to the end, its stdout and stderr appended to
+/// `log`; returns its exit status.
+pub fn run_shell(
+    label: &str,
+    command: &str,
+    log: &Path,
+    deadline: &Deadline,
+) -> Result<ExitStatus, CaseError> {
+    let stdout = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|source| Error::WriteFile {
+            path: log.to_owned(),
+            source,
+        })?;
+    let line = CommandLine {
+        program: PathBuf::from("sh"),
+        args: vec!["-c".to_owned(), command.to_owned()],
+    };
+    let mut process = Process::spawn(label, &line, Stdio::from(stdout), log)?;
+    process.wait(deadline)
+}
+
 /// A port that is bound but not listening: connects to it are refused, and
 /// no other process can take it until [`PortReservation::release`].
 pub struct PortReservation {
@@ -719,6 +773,40 @@ mod tests {
         let error = TcpStream::connect_timeout(&address, Duration::from_secs(1)).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
         reservation.release();
+    }
+
+    #[test]
+    fn tcp_readiness_is_a_connect_and_the_deadline_bounds_it() {
+        let listener = std::net::TcpListener::bind((HOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert!(accepts_tcp("localhost", port));
+        let deadline = Deadline::after(Duration::from_secs(5), never_interrupted());
+        assert!(wait_for_tcp("127.0.0.1", port, &deadline, "the listener").is_ok());
+
+        let reservation = PortReservation::new().unwrap();
+        assert!(!accepts_tcp("127.0.0.1", reservation.port()));
+        assert!(!accepts_tcp("no-such-host.invalid", reservation.port()));
+        let deadline = Deadline::after(Duration::from_millis(100), never_interrupted());
+        let started = Instant::now();
+        let result = wait_for_tcp("127.0.0.1", reservation.port(), &deadline, "nobody");
+        assert!(matches!(result, Err(CaseError::TimedOut(ref why)) if why.contains("nobody")));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        reservation.release();
+    }
+
+    #[test]
+    fn shell_commands_log_their_output_and_report_their_status() {
+        let dir = std::env::temp_dir().join(format!("interop-shell-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("restart.log");
+        let deadline = Deadline::after(Duration::from_secs(10), never_interrupted());
+        let status = run_shell("ok", "echo out; echo err >&2", &log, &deadline).unwrap();
+        assert!(status.success());
+        let status = run_shell("fails", "exit 3", &log, &deadline).unwrap();
+        assert_eq!(status.code(), Some(3));
+        let text = fs::read_to_string(&log).unwrap();
+        assert!(text.contains("out") && text.contains("err"), "{text}");
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

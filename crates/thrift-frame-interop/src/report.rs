@@ -77,7 +77,8 @@ pub struct CellResult {
     pub duration_ms: u64,
     /// The client's `reconnects` on its last line (the largest over clients).
     pub reconnects: Option<u64>,
-    /// `server_restart`: restarted server's LISTENING line to the first ok call.
+    /// `server_restart`: restarted server ready (its LISTENING line; remote: its
+    /// first accepted connection) to the first ok call.
     pub recovery_ms: Option<u64>,
     pub message: String,
     pub server_log: Option<String>,
@@ -132,6 +133,8 @@ pub struct RunInfo {
     pub jobs: usize,
     pub wall_ms: u64,
     pub interrupted: bool,
+    /// Shown under the headline (remote mode: which servers, how reached).
+    pub note: Option<String>,
 }
 
 /// Known-failure entries whose cells all ran and none failed: probably fixed.
@@ -303,8 +306,9 @@ fn recovery_text(results: &[CellResult], case: Case) -> Option<String> {
     }
     values.sort_unstable();
     Some(format!(
-        "recovery_ms (restarted server's LISTENING to the first ok call): min {}, median {}, \
-         max {} over {} cells.",
+        "recovery_ms (restarted server ready, by its LISTENING line or, for a remote server, \
+         its first accepted connection, to the first ok call): min {}, median {}, max {} over {} \
+         cells.",
         values[0],
         values[values.len() / 2],
         values[values.len() - 1],
@@ -317,6 +321,9 @@ pub fn summary_markdown(results: &[CellResult], info: &RunInfo, stale: &[&KnownF
     let tables = Tables::new(results);
     let mut out = String::from("# thrift-frame interop results\n\n");
     let _ = writeln!(out, "{}\n", headline(results, info));
+    if let Some(note) = &info.note {
+        let _ = writeln!(out, "{note}\n");
+    }
     out.push_str(
         "Each entry: passed / cells run, over protocols x transports x server models \
          (unsupported cells are not counted; `n/a`: none could run; `-`: not selected). \
@@ -362,9 +369,9 @@ pub fn summary_markdown(results: &[CellResult], info: &RunInfo, stale: &[&KnownF
         }
         let _ = writeln!(out, "\n## {title}\n");
         for result in chosen {
-            let logs = result
-                .server_log
-                .as_deref()
+            // Remote cells have no server log; their client's is in the same place.
+            let logs = (result.server_log.as_deref())
+                .or(result.client_log.as_deref())
                 .and_then(|log| Path::new(log).parent())
                 .map(|dir| format!(" (logs: `{}/`)", dir.display()))
                 .unwrap_or_default();
@@ -475,6 +482,9 @@ pub fn index_html(results: &[CellResult], info: &RunInfo) -> String {
     out.push_str(STYLE);
     out.push_str("</style>\n</head>\n<body>\n<h1>thrift-frame interop</h1>\n");
     let _ = writeln!(out, "<p>{}</p>", html_escape(&headline(results, info)));
+    if let Some(note) = &info.note {
+        let _ = writeln!(out, "<p>{}</p>", html_escape(note));
+    }
     out.push_str("<p class=\"legend\">");
     for status in Status::ALL {
         let _ = write!(out, "<span class=\"{0}\">{0}</span>", status.name());
@@ -609,6 +619,7 @@ mod tests {
             jobs: 4,
             wall_ms: 83_400,
             interrupted: false,
+            note: None,
         }
     }
 
@@ -683,6 +694,30 @@ mod tests {
         // One table per case present, none for absent cases.
         assert_eq!(html.matches("<table>").count(), 2);
         assert!(!html.contains("id=\"student_put\""));
+    }
+
+    #[test]
+    fn the_note_follows_the_headline_and_remote_failures_link_their_logs() {
+        let mut remote = result("py", "cpp", "remote", Case::Echo, Status::Fail);
+        remote.server_log = None;
+        remote.client_log = Some(format!("target/interop/logs/{}/client.log", remote.id));
+        let info = RunInfo {
+            note: Some("Remote servers cpp=cpp:9090 <mux>.".into()),
+            ..info()
+        };
+        let text = summary_markdown(std::slice::from_ref(&remote), &info, &[]);
+        assert!(
+            text.contains(
+                "Wall time 1m 23s with --jobs 4.\n\nRemote servers cpp=cpp:9090 <mux>.\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("(logs: `target/interop/logs/echo.py-cpp.binary-framed.remote/`)"),
+            "{text}"
+        );
+        let html = index_html(&[remote], &info);
+        assert!(html.contains("<p>Remote servers cpp=cpp:9090 &lt;mux&gt;.</p>"));
     }
 
     #[test]

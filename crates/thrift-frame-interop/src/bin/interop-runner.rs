@@ -1,5 +1,7 @@
 //! `interop-runner`: every peer's ping-client against every peer's
 //! ping-server, per interop/matrix.toml; reports under target/interop/.
+//! With `--remote`, the clients against servers that already run elsewhere
+//! (docker-compose.yml).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -12,12 +14,20 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use thrift_frame_interop::known::KnownFailures;
 use thrift_frame_interop::matrix::{Cell, Matrix, Selection};
+use thrift_frame_interop::process::{wait_for_tcp, Deadline};
+use thrift_frame_interop::remote::{self, RemoteConfig, RestartCommands};
 use thrift_frame_interop::report::{self, CellResult, RunInfo, Status};
 use thrift_frame_interop::run::{self, Progress, RunConfig};
+use thrift_frame_interop::CaseError;
 
 /// Runs the interop matrix: clients x servers x protocols x transports x
 /// server models x cases (interop/matrix.toml, interop/SPEC.md), and writes
 /// target/interop/{results.json,summary.md,index.html} and per-cell logs.
+///
+/// Remote mode (--remote): every client against servers that are already
+/// running, such as the containers of docker-compose.yml, for the cases
+/// large_payloads, echo, student_put and (given --restart-cmd)
+/// server_restart; never two cells on one server at a time.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -51,6 +61,35 @@ struct Args {
     /// Print the selected cells and exit without running them.
     #[arg(long)]
     list: bool,
+    /// Where results.json, summary.md, index.html and logs/ go
+    /// (default: target/interop under the root).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Remote mode: the servers to test, already running, as
+    /// name=host:port (comma list), e.g. rs=rs:9091,cpp=cpp:9090. The name is
+    /// the server column of the report. --protocol and --transport then say
+    /// how they speak (one each; default compact and buffered); --server
+    /// picks some of them.
+    #[arg(long, value_delimiter = ',', value_name = "NAME=HOST:PORT")]
+    remote: Vec<String>,
+    /// Remote mode: the servers serve PingService and Serv multiplexed on one
+    /// port; every client gets --multiplexed.
+    #[arg(long, requires = "remote")]
+    multiplexed: bool,
+    /// Remote mode, server_restart: a shell command that kills the server;
+    /// the runner then waits 500 ms and runs --restart-cmd. {name}, {host}
+    /// and {port} stand for the server's.
+    #[arg(long, requires = "restart_cmd", value_name = "CMD")]
+    kill_cmd: Option<String>,
+    /// Remote mode, server_restart: a shell command that brings the server
+    /// back (or restarts it, without --kill-cmd); readiness is then a TCP
+    /// connect. Without it server_restart is not run.
+    #[arg(long, requires = "remote", value_name = "CMD")]
+    restart_cmd: Option<String>,
+    /// Remote mode: how long every server gets to accept connections before
+    /// the first cell, in seconds.
+    #[arg(long, default_value_t = 60)]
+    ready_timeout_s: u64,
 }
 
 const MATRIX_FILE: &str = "interop/matrix.toml";
@@ -76,15 +115,17 @@ fn find_root(explicit: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 /// Fails early, with the build command, when a selected peer is not built.
-fn check_binaries(matrix: &Matrix, cells: &[Cell], root: &Path) -> Result<()> {
+/// Remote servers are not the matrix's (`local_servers` false).
+fn check_binaries(matrix: &Matrix, cells: &[Cell], root: &Path, local_servers: bool) -> Result<()> {
     let mut missing = Vec::new();
     for peer in &matrix.peers {
         let as_client = cells
             .iter()
             .any(|c| c.client == peer.name && c.unsupported.is_none());
-        let as_server = cells
-            .iter()
-            .any(|c| c.server == peer.name && c.unsupported.is_none());
+        let as_server = local_servers
+            && cells
+                .iter()
+                .any(|c| c.server == peer.name && c.unsupported.is_none());
         for (needed, path) in [(as_client, &peer.client), (as_server, &peer.server)] {
             if needed && !root.join(path).is_file() {
                 missing.push(format!("{} (build: {})", path.display(), peer.build));
@@ -153,22 +194,93 @@ impl ProgressDisplay {
     }
 }
 
+/// The remote-mode configuration, when --remote is given.
+fn remote_config(args: &Args) -> Result<Option<RemoteConfig>> {
+    if args.remote.is_empty() {
+        return Ok(None);
+    }
+    if !args.model.is_empty() {
+        bail!("--model does not apply to --remote servers (the runner does not start them)");
+    }
+    let single = |flag: &str, values: &[String], default: &str| -> Result<String> {
+        match values {
+            [] => Ok(default.to_owned()),
+            [one] => Ok(one.clone()),
+            _ => {
+                bail!("--{flag}: remote servers speak one {flag}; give one (how they were started)")
+            }
+        }
+    };
+    let mut servers = RemoteConfig::parse_servers(&args.remote)?;
+    if let Some(name) = (args.server.iter()).find(|name| !servers.iter().any(|s| &s.name == *name))
+    {
+        bail!("--server {name}: not among the --remote servers");
+    }
+    servers.retain(|server| args.server.is_empty() || args.server.contains(&server.name));
+    Ok(Some(RemoteConfig {
+        servers,
+        protocol: single("protocol", &args.protocol, "compact")?,
+        transport: single("transport", &args.transport, "buffered")?,
+        multiplexed: args.multiplexed,
+        restart: args.restart_cmd.clone().map(|restart| RestartCommands {
+            kill: args.kill_cmd.clone(),
+            restart,
+        }),
+    }))
+}
+
+/// Waits until every remote server accepts connections, so an unreachable
+/// one is one clear error instead of a failed cell per client and case.
+fn wait_for_servers(
+    remote: &RemoteConfig,
+    timeout: Duration,
+    interrupted: &Arc<AtomicBool>,
+) -> Result<()> {
+    let deadline = Deadline::after(timeout, Arc::clone(interrupted));
+    for server in &remote.servers {
+        let started = Instant::now();
+        let address = server.address();
+        match wait_for_tcp(&server.host, server.port, &deadline, &address) {
+            Ok(_) => eprintln!(
+                "interop: {}={address} accepts connections ({} ms)",
+                server.name,
+                started.elapsed().as_millis()
+            ),
+            Err(CaseError::Interrupted) => bail!("interrupted"),
+            Err(_) => bail!(
+                "remote server {}={address} does not accept connections after {} s",
+                server.name,
+                timeout.as_secs()
+            ),
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<ExitCode> {
     let args = Args::parse();
-    let root = find_root(args.root)?;
+    let root = find_root(args.root.clone())?;
     let matrix_path = root.join(MATRIX_FILE);
     let matrix = Matrix::load(&matrix_path).context("loading the interop matrix")?;
     let known = KnownFailures::load(&root.join(KNOWN_FAILURES_FILE), &matrix)
         .context("loading the known failures")?;
-    let selection = Selection {
-        clients: args.client,
-        servers: args.server,
-        protocols: args.protocol,
-        transports: args.transport,
-        models: args.model,
-        cases: args.case,
+    let remote = remote_config(&args)?;
+    let cells = match &remote {
+        Some(remote) => remote
+            .cells(&matrix, &args.client, &args.case)
+            .context("selecting cells")?,
+        None => {
+            let selection = Selection {
+                clients: args.client.clone(),
+                servers: args.server.clone(),
+                protocols: args.protocol.clone(),
+                transports: args.transport.clone(),
+                models: args.model.clone(),
+                cases: args.case.clone(),
+            };
+            matrix.cells(&selection).context("selecting cells")?
+        }
     };
-    let cells = matrix.cells(&selection).context("selecting cells")?;
     if args.list {
         for cell in &cells {
             match &cell.unsupported {
@@ -182,7 +294,7 @@ fn main() -> Result<ExitCode> {
     if cells.is_empty() {
         bail!("the selection matches no cell");
     }
-    check_binaries(&matrix, &cells, &root)?;
+    check_binaries(&matrix, &cells, &root, remote.is_none())?;
 
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [
@@ -198,7 +310,15 @@ fn main() -> Result<ExitCode> {
             .with_context(|| format!("installing the handler for signal {signal}"))?;
     }
 
-    let out_dir = root.join(OUT_DIR);
+    if let Some(remote) = &remote {
+        wait_for_servers(
+            remote,
+            Duration::from_secs(args.ready_timeout_s),
+            &interrupted,
+        )?;
+    }
+
+    let out_dir = args.out.clone().unwrap_or_else(|| root.join(OUT_DIR));
     let logs_dir = out_dir.join("logs");
     // Logs of an earlier run would be mistaken for this one's.
     if logs_dir.exists() {
@@ -225,9 +345,11 @@ fn main() -> Result<ExitCode> {
         terminal: std::io::stderr().is_terminal(),
     };
     let started = Instant::now();
-    let results = run::run_cells(&matrix, &known, &cells, &config, |result, progress| {
-        display.show(result, progress)
-    });
+    let show = |result: &CellResult, progress: Progress| display.show(result, progress);
+    let results = match &remote {
+        Some(remote) => remote::run_remote_cells(&matrix, &known, remote, &cells, &config, show),
+        None => run::run_cells(&matrix, &known, &cells, &config, show),
+    };
     display.finish();
 
     let was_interrupted = interrupted.load(Ordering::Relaxed);
@@ -236,6 +358,7 @@ fn main() -> Result<ExitCode> {
         jobs: config.jobs,
         wall_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         interrupted: was_interrupted,
+        note: remote.as_ref().map(RemoteConfig::describe),
     };
     let stale = report::stale_known_failures(&known, &results);
     let files =
