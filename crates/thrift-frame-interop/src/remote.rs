@@ -21,7 +21,7 @@ use crate::cases::{
 use crate::known::KnownFailures;
 use crate::matrix::{Cell, Matrix};
 use crate::process::{describe_exit, last_line, run_shell, wait_for_tcp, Deadline};
-use crate::report::{CellResult, Status};
+use crate::report::CellResult;
 use crate::run::{self, Progress, RunConfig};
 use crate::{CaseError, Error};
 
@@ -318,13 +318,11 @@ pub fn run_remote_cell(
     cell: &Cell,
     config: &RunConfig,
 ) -> Option<CellResult> {
-    let started = Instant::now();
-    let mut result = CellResult::new(cell);
-    if let Some(why) = &cell.unsupported {
-        result.status = Status::Unsupported;
-        result.message = why.clone();
+    if let Some(result) = CellResult::unsupported(cell) {
         return Some(result);
     }
+    let started = Instant::now();
+    let mut result = CellResult::new(cell);
     let dir = config.logs_dir.join(cell.id());
     result.client_log = Some(run::display_path(&config.root, &dir.join("client.log")));
     let outcome = plan(matrix, remote, cell, config, dir).and_then(|plan| {
@@ -478,6 +476,7 @@ fn server_restart(plan: &RemotePlan) -> Result<Observed, CaseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Status;
     use std::path::Path;
 
     fn matrix() -> Matrix {

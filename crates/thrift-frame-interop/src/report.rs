@@ -106,6 +106,16 @@ impl CellResult {
         }
     }
 
+    /// The result of a cell the matrix already rules out, or `None` if it
+    /// can run.
+    pub fn unsupported(cell: &Cell) -> Option<Self> {
+        let why = cell.unsupported.as_ref()?;
+        let mut result = Self::new(cell);
+        result.status = Status::Unsupported;
+        result.message = why.clone();
+        Some(result)
+    }
+
     /// `binary/framed/threaded`: what distinguishes results within one
     /// client x server square.
     fn variant(&self) -> String {

@@ -50,13 +50,11 @@ pub fn run_cell(
     cell: &Cell,
     config: &RunConfig,
 ) -> Option<CellResult> {
-    let started = Instant::now();
-    let mut result = CellResult::new(cell);
-    if let Some(why) = &cell.unsupported {
-        result.status = Status::Unsupported;
-        result.message = why.clone();
+    if let Some(result) = CellResult::unsupported(cell) {
         return Some(result);
     }
+    let started = Instant::now();
+    let mut result = CellResult::new(cell);
     let dir = config.logs_dir.join(cell.id());
     result.server_log = Some(display_path(&config.root, &dir.join("server.log")));
     result.client_log = Some(display_path(
