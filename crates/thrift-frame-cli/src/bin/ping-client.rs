@@ -22,17 +22,22 @@ enum CallArg {
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
+    /// The server's host name or address.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
+    /// The server's port.
     #[arg(long, default_value_t = 9091)]
     port: u16,
     /// Servers to call in turn, one reconnecting client each: host:port,host:port.
     #[arg(long, value_delimiter = ',')]
     endpoints: Vec<String>,
+    /// Must match the server's.
     #[arg(long, value_enum, default_value = "compact")]
     protocol: ProtocolArg,
+    /// Must match the server's.
     #[arg(long, value_enum, default_value = "buffered")]
     transport: TransportArg,
+    /// ping: PingService (--call); student: Serv.put with a varying Student.
     #[arg(long, value_enum, default_value = "ping")]
     service: ServiceArg,
     /// Talk to a multiplexed server.
@@ -44,6 +49,7 @@ struct Args {
     /// Payload sizes in bytes (K = 1024, M = 1048576).
     #[arg(long, value_parser = parse_size, value_delimiter = ',', default_value = "128K,256K,512K,1M")]
     sizes: Vec<usize>,
+    /// What the payloads are made of, exactly --sizes bytes each.
     #[arg(long, value_enum, default_value = "alnum")]
     payload: PayloadKind,
     /// Rounds to run; 0 runs forever.
@@ -55,6 +61,7 @@ struct Args {
     /// One JSON object per call on stdout.
     #[arg(long)]
     json: bool,
+    /// TCP connect timeout of each connection attempt.
     #[arg(long, default_value_t = 2000)]
     connect_timeout_ms: u64,
     /// Send and receive timeout of each call.
@@ -63,6 +70,7 @@ struct Args {
     /// First wait between connection attempts.
     #[arg(long, default_value_t = Backoff::default().initial.as_millis() as u64)]
     backoff_initial_ms: u64,
+    /// Each wait between connection attempts is this times the last.
     #[arg(long, default_value_t = Backoff::default().multiplier)]
     backoff_multiplier: f64,
     /// Longest wait between connection attempts.

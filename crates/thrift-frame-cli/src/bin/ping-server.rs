@@ -29,8 +29,10 @@ struct Args {
     /// Port to bind; 0 picks a free one (printed as `LISTENING <port>`).
     #[arg(long, default_value_t = 9091)]
     port: u16,
+    /// binary is strict (versioned) binary; clients must use the same.
     #[arg(long, value_enum, default_value = "compact")]
     protocol: ProtocolArg,
+    /// framed: a 4-byte length before each message; clients must use the same.
     #[arg(long, value_enum, default_value = "buffered")]
     transport: TransportArg,
     /// simple: one connection at a time; threaded: a thread per connection;
@@ -43,6 +45,7 @@ struct Args {
     /// Connections that may wait for a pool worker before new ones are refused.
     #[arg(long, default_value_t = 16)]
     queue: usize,
+    /// ping: PingService (ping, output); student: Serv (put).
     #[arg(long, value_enum, default_value = "ping")]
     service: ServiceArg,
     /// Serve PingService and Serv on one port (multiplexed processor).
