@@ -4,6 +4,7 @@
 //! - [`baseline`]: the raw TCP exchange.
 //! - [`measure`]: latency and throughput through the Rust client library.
 //! - [`peers`]: peer servers and clients as processes (via interop/matrix.toml).
+//! - [`pinning`]: clients on one CPU, servers on another, for the latency cells.
 //! - [`reconnect`]: time from a restarted server to the first good call.
 //! - [`report`] and [`plot`]: bench.json, bench.md, SVG plots, target verdicts.
 //!
@@ -13,6 +14,7 @@ pub mod baseline;
 mod error;
 pub mod measure;
 pub mod peers;
+pub mod pinning;
 pub mod plot;
 pub mod reconnect;
 pub mod report;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use thrift_frame_interop::matrix::Matrix;
 use thrift_frame_interop::process::{ClientProcess, CommandLine, Deadline, ServerProcess, Signal};
 
+use crate::pinning::Pinning;
 use crate::BenchError;
 
 /// How long any one peer process may take to start or to finish its run.
@@ -72,6 +73,18 @@ impl Peers {
         port: u16,
         args: &[&str],
     ) -> Result<PeerServer, BenchError> {
+        self.start_server_on(None, peer, model, port, args)
+    }
+
+    /// [`Peers::start_server`], on `cpu` alone when given (see [`crate::pinning`]).
+    pub fn start_server_on(
+        &self,
+        cpu: Option<usize>,
+        peer: &str,
+        model: &str,
+        port: u16,
+        args: &[&str],
+    ) -> Result<PeerServer, BenchError> {
         let label = format!("{peer} {model} server");
         let command = CommandLine {
             program: self.program(peer, true)?,
@@ -80,6 +93,10 @@ impl Peers {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+        };
+        let command = match cpu {
+            Some(cpu) => Pinning::on_cpu(cpu, command),
+            None => command,
         };
         let log = self.logs.join(format!("server-{peer}-{model}.log"));
         let process = ServerProcess::start(&label, &command, &log, &self.deadline())
@@ -91,10 +108,12 @@ impl Peers {
         })
     }
 
-    /// Runs `peer`'s client with `--json` and the given flags to the end and
-    /// returns each call's (size, latency) from round `first_round` on.
+    /// Runs `peer`'s client with `--json` and the given flags to the end (on
+    /// `cpu` alone when given) and returns each call's (size, latency) from
+    /// round `first_round` on.
     pub fn client_latencies(
         &self,
+        cpu: Option<usize>,
         peer: &str,
         args: &[&str],
         first_round: u64,
@@ -107,6 +126,10 @@ impl Peers {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+        };
+        let command = match cpu {
+            Some(cpu) => Pinning::on_cpu(cpu, command),
+            None => command,
         };
         let stderr = self.logs.join(format!("client-{peer}.log"));
         let stdout = self.logs.join(format!("client-{peer}.jsonl"));

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::stats::Summary;
+use crate::stats::{median_ratio_interval, Summary};
 
 /// One latency cell: `client` calling `ping` on `server` with `size` bytes.
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +21,10 @@ pub struct LatencyRow {
     pub mb_per_s: f64,
     /// p50 divided by the raw TCP p50 at the same size.
     pub ratio_to_tcp: f64,
+    /// Every timed call, in microseconds: what the targets' intervals are
+    /// computed from. Not in bench.json (the percentiles are).
+    #[serde(skip)]
+    pub samples_us: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,11 +53,66 @@ pub struct Reconnect {
     pub median_ms: f64,
 }
 
+/// What a run says about a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Met,
+    Missed,
+    /// The 95 % interval of the ratio straddles the threshold: the
+    /// difference is within this run's noise, so the run cannot tell.
+    WithinNoise,
+}
+
+impl Verdict {
+    /// `ratio` against `threshold` (lower is better), judged on the 95 %
+    /// interval when there is one, else on the point estimate.
+    fn of_ratio(ratio: f64, interval: Option<(f64, f64)>, threshold: f64) -> Verdict {
+        match interval {
+            Some((_, hi)) if hi <= threshold => Verdict::Met,
+            Some((lo, _)) if lo > threshold => Verdict::Missed,
+            Some(_) => Verdict::WithinNoise,
+            None if ratio <= threshold => Verdict::Met,
+            None => Verdict::Missed,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Verdict::Met => "yes",
+            Verdict::Missed => "**no**",
+            Verdict::WithinNoise => "within noise",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetCheck {
     pub target: String,
     pub measured: String,
-    pub met: bool,
+    /// 95 % bootstrap interval of the measured ratio, where it is one.
+    pub interval_95: Option<(f64, f64)>,
+    pub verdict: Verdict,
+}
+
+/// Bootstrap resamples per interval: enough for stable 2.5/97.5 percentiles.
+const RESAMPLES: usize = 2000;
+
+/// A ratio-of-medians target: `top` p50 / `bottom` p50 against `threshold`.
+fn ratio_check(
+    target: String,
+    top: &LatencyRow,
+    bottom: &LatencyRow,
+    threshold: f64,
+) -> TargetCheck {
+    let ratio = top.summary.p50_us / bottom.summary.p50_us;
+    let interval = median_ratio_interval(&top.samples_us, &bottom.samples_us, RESAMPLES, 17);
+    TargetCheck {
+        target,
+        measured: format!("{ratio:.2}x"),
+        interval_95: interval,
+        verdict: Verdict::of_ratio(ratio, interval, threshold),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +128,8 @@ pub struct BenchReport {
     pub quick: bool,
     pub warmup: usize,
     pub calls_per_cell: usize,
+    /// The latency cells' (client CPU, server CPU), if they were pinned.
+    pub latency_cpus: Option<(usize, usize)>,
     /// Raw TCP, one row per size (client and server "tcp").
     pub baseline: Vec<LatencyRow>,
     /// The Rust client against every server.
@@ -105,12 +166,15 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
     let cb = ("compact", "buffered");
     let sizes: Vec<usize> = report.baseline.iter().map(|r| r.size).collect();
     if let Some(&largest) = sizes.iter().max() {
-        if let Some(rs) = find(&report.latency, "rs", "rs", "threaded", cb, largest) {
-            checks.push(TargetCheck {
-                target: format!("Rust server p50 at {} <= 1.5x raw TCP", size_label(largest)),
-                measured: format!("{:.2}x", rs.ratio_to_tcp),
-                met: rs.ratio_to_tcp <= 1.5,
-            });
+        let rs = find(&report.latency, "rs", "rs", "threaded", cb, largest);
+        let tcp = report.baseline.iter().find(|r| r.size == largest);
+        if let (Some(rs), Some(tcp)) = (rs, tcp) {
+            checks.push(ratio_check(
+                format!("Rust server p50 at {} <= 1.5x raw TCP", size_label(largest)),
+                rs,
+                tcp,
+                1.5,
+            ));
         }
     }
     for wire in [cb, ("binary", "framed")] {
@@ -119,17 +183,13 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
                 let rs = find(&report.latency, "rs", "rs", "threaded", wire, size);
                 let them = find(&report.latency, "rs", other, model, wire, size);
                 if let (Some(rs), Some(them)) = (rs, them) {
-                    let ratio = rs.summary.p50_us / them.summary.p50_us;
-                    checks.push(TargetCheck {
-                        target: format!(
-                            "Rust server p50 < {other} {model} p50, {} {}+{}",
-                            size_label(size),
-                            wire.0,
-                            wire.1
-                        ),
-                        measured: format!("{ratio:.2}x"),
-                        met: ratio < 1.0,
-                    });
+                    let target = format!(
+                        "Rust server p50 < {other} {model} p50, {} {}+{}",
+                        size_label(size),
+                        wire.0,
+                        wire.1
+                    );
+                    checks.push(ratio_check(target, rs, them, 1.0));
                 }
             }
         }
@@ -138,22 +198,23 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
         let rs = find(&report.client_side, "rs", "rs", "threaded", cb, size);
         let cpp = find(&report.client_side, "cpp", "rs", "threaded", cb, size);
         if let (Some(rs), Some(cpp)) = (rs, cpp) {
-            let ratio = rs.summary.p50_us / cpp.summary.p50_us;
-            checks.push(TargetCheck {
-                target: format!(
-                    "Rust client p50 <= C++ client p50 against the Rust server, {}",
-                    size_label(size)
-                ),
-                measured: format!("{ratio:.2}x"),
-                met: ratio <= 1.0,
-            });
+            let target = format!(
+                "Rust client p50 <= C++ client p50 against the Rust server, {}",
+                size_label(size)
+            );
+            checks.push(ratio_check(target, rs, cpp, 1.0));
         }
     }
     if let Some(reconnect) = &report.reconnect {
         checks.push(TargetCheck {
             target: "first successful call within 50 ms of the server accepting (median)".into(),
             measured: format!("{:.1} ms", reconnect.median_ms),
-            met: reconnect.median_ms <= 50.0,
+            interval_95: None,
+            verdict: if reconnect.median_ms <= 50.0 {
+                Verdict::Met
+            } else {
+                Verdict::Missed
+            },
         });
     }
     checks
@@ -212,17 +273,28 @@ pub fn markdown(report: &BenchReport) -> String {
         report.warmup,
         if report.quick { " (--quick)" } else { "" }
     );
-    let _ = writeln!(
-        out,
-        "## Targets\n\n| target | measured | met |\n|---|---:|---|"
-    );
-    for t in &report.targets {
+    if let Some((client, server)) = report.latency_cpus {
         let _ = writeln!(
             out,
-            "| {} | {} | {} |",
+            "Large-payload cells interleaved call by call and pinned: clients on CPU {client}, servers on CPU {server}.\n"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "## Targets\n\nA ratio target is met when the whole 95 % bootstrap interval of the ratio of medians is on the right side of its threshold, missed when the whole interval is on the wrong side, and within noise when the interval straddles it: then this run cannot tell the two apart.\n\n| target | measured | 95 % interval | met |\n|---|---:|---:|---|"
+    );
+    for t in &report.targets {
+        let interval = t
+            .interval_95
+            .map(|(lo, hi)| format!("{lo:.2}-{hi:.2}x"))
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
             t.target,
             t.measured,
-            if t.met { "yes" } else { "**no**" }
+            interval,
+            t.verdict.label()
         );
     }
     let _ = writeln!(out, "\n## Large payloads: Rust client -> every server\n");
@@ -298,6 +370,7 @@ mod tests {
             },
             mb_per_s: 0.0,
             ratio_to_tcp: p50 / 100.0,
+            samples_us: Vec::new(),
         }
     }
 
@@ -311,6 +384,7 @@ mod tests {
             quick: true,
             warmup: 1,
             calls_per_cell: 1,
+            latency_cpus: None,
             baseline: vec![row("tcp", "tcp", "-", 1 << 20, 100.0)],
             latency: vec![
                 row("rs", "rs", "threaded", 1 << 20, 140.0),
@@ -338,14 +412,48 @@ mod tests {
             checks
                 .iter()
                 .find(|c| c.target.contains(needle))
-                .map(|c| c.met)
+                .map(|c| c.verdict)
                 .unwrap_or_else(|| panic!("no check for {needle}: {checks:?}"))
         };
-        assert!(verdict("1.5x raw TCP")); // 1.40x
-        assert!(!verdict("< cpp threaded")); // 140 vs 130
-        assert!(verdict("< go simple")); // 140 vs 300
-        assert!(verdict("Rust client p50 <= C++")); // 140 vs 150
-        assert!(!verdict("within 50 ms")); // 60 ms
+        // No samples: judged on the medians alone.
+        assert_eq!(verdict("1.5x raw TCP"), Verdict::Met); // 1.40x
+        assert_eq!(verdict("< cpp threaded"), Verdict::Missed); // 140 vs 130
+        assert_eq!(verdict("< go simple"), Verdict::Met); // 140 vs 300
+        assert_eq!(verdict("Rust client p50 <= C++"), Verdict::Met); // 140 vs 150
+        assert_eq!(verdict("within 50 ms"), Verdict::Missed); // 60 ms
+    }
+
+    #[test]
+    fn with_samples_a_difference_inside_the_noise_is_no_verdict() {
+        let mut r = report();
+        // rs and cpp threaded spread alike over 100-180 us, medians 140 vs
+        // 139: the interval straddles 1.0. Go sits at 300-310.
+        let spread = |offset: f64| -> Vec<f64> {
+            (0..200)
+                .map(|i| 100.0 + offset + f64::from((i * 37) % 80))
+                .collect()
+        };
+        for row in &mut r.latency {
+            row.samples_us = match row.server.as_str() {
+                "rs" => spread(0.0),
+                "cpp" => spread(-1.0),
+                _ => (0..200).map(|i| 300.0 + f64::from(i % 10)).collect(),
+            };
+        }
+        let checks = check_targets(&r);
+        let check = |needle: &str| {
+            checks
+                .iter()
+                .find(|c| c.target.contains(needle))
+                .unwrap_or_else(|| panic!("no check for {needle}"))
+        };
+        let cpp = check("< cpp threaded");
+        assert_eq!(cpp.verdict, Verdict::WithinNoise, "{cpp:?}");
+        let (lo, hi) = cpp.interval_95.expect("an interval");
+        assert!(lo < 1.0 && 1.0 < hi, "{cpp:?}");
+        assert_eq!(check("< go simple").verdict, Verdict::Met);
+        r.targets = checks;
+        assert!(markdown(&r).contains("| within noise |"));
     }
 
     #[test]

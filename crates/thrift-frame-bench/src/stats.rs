@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 /// Latency percentiles in microseconds (nearest-rank).
@@ -45,9 +47,78 @@ impl Summary {
     }
 }
 
+/// Nearest-rank median of `values`, reordering them; `None` if empty.
+fn median_of(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let index = values.len().div_ceil(2) - 1;
+    let (_, median, _) = values.select_nth_unstable_by(index, f64::total_cmp);
+    Some(*median)
+}
+
+/// The 95 % bootstrap interval of `median(a) / median(b)`: each side is
+/// resampled with replacement `resamples` times and the 2.5th and 97.5th
+/// percentiles of the ratios are taken. Seeded, so the same samples give the
+/// same interval. `None` if either side is empty.
+///
+/// It says whether a difference between two medians is larger than what
+/// this run's noise alone produces: an interval that contains 1.0 means
+/// the run cannot tell the two apart.
+pub fn median_ratio_interval(
+    a: &[f64],
+    b: &[f64],
+    resamples: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    if a.is_empty() || b.is_empty() || resamples == 0 {
+        return None;
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut draw = |from: &[f64], into: &mut Vec<f64>| {
+        into.clear();
+        into.extend((0..from.len()).map(|_| from[rng.gen_range(0..from.len())]));
+    };
+    let (mut left, mut right) = (Vec::with_capacity(a.len()), Vec::with_capacity(b.len()));
+    let mut ratios = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        draw(a, &mut left);
+        draw(b, &mut right);
+        let (Some(top), Some(bottom)) = (median_of(&mut left), median_of(&mut right)) else {
+            return None;
+        };
+        ratios.push(top / bottom);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let at = |q: f64| ratios[((q * resamples as f64) as usize).min(resamples - 1)];
+    Some((at(0.025), at(0.975)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bootstrap_interval_separates_real_differences_from_noise() {
+        // Two draws of the same noisy distribution: the interval holds 1.0.
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut noisy = |centre: f64| -> Vec<f64> {
+            (0..200).map(|_| centre * rng.gen_range(0.7..1.5)).collect()
+        };
+        let (a, b) = (noisy(100.0), noisy(100.0));
+        let (lo, hi) = median_ratio_interval(&a, &b, 1000, 1).expect("samples");
+        assert!(lo < 1.0 && 1.0 < hi, "({lo}, {hi})");
+        // A 30 % slower side: the whole interval is above 1.0.
+        let slow = noisy(130.0);
+        let (lo, hi) = median_ratio_interval(&slow, &b, 1000, 1).expect("samples");
+        assert!(1.0 < lo && lo < hi, "({lo}, {hi})");
+        assert_eq!(
+            median_ratio_interval(&slow, &b, 1000, 1),
+            Some((lo, hi)),
+            "seeded"
+        );
+        assert!(median_ratio_interval(&[], &b, 1000, 1).is_none());
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

@@ -13,12 +13,14 @@ use rand::SeedableRng;
 use thrift_frame_bench::baseline::RawTcp;
 use thrift_frame_bench::measure::{self, output_throughput, ping_latencies};
 use thrift_frame_bench::peers::Peers;
+use thrift_frame_bench::pinning::{pin_this_thread, Pinning};
 use thrift_frame_bench::report::{
     self, BenchReport, LatencyRow, Machine, Reconnect, RssRow, ThroughputRow,
 };
 use thrift_frame_bench::stats::Summary;
 use thrift_frame_bench::{plot, reconnect};
 use thrift_frame_cli::payload::{self, PayloadKind};
+use thrift_frame_interop::process::CommandLine;
 use thrift_frame_wire::{Protocol, Transport, WireConfig};
 
 #[derive(Parser, Debug)]
@@ -40,10 +42,20 @@ struct Args {
 
 const MAX_SIZE: usize = 1 << 20;
 
-/// The raw TCP floor in a process of its own, like the servers it is compared with.
-fn raw_tcp_process() -> Result<RawTcp> {
+/// The raw TCP floor in a process of its own, like the servers it is
+/// compared with, on `cpu` alone when given.
+fn raw_tcp_process(cpu: Option<usize>) -> Result<RawTcp> {
     let me = std::env::current_exe().context("finding the bench binary")?;
-    Ok(RawTcp::start_process(&me, &["--raw-tcp-server"])?)
+    let command = CommandLine {
+        program: me,
+        args: vec!["--raw-tcp-server".into()],
+    };
+    let command = match cpu {
+        Some(cpu) => Pinning::on_cpu(cpu, command),
+        None => command,
+    };
+    let args: Vec<&str> = command.args.iter().map(String::as_str).collect();
+    Ok(RawTcp::start_process(&command.program, &args)?)
 }
 
 const SIZES: [usize; 4] = [128 << 10, 256 << 10, 512 << 10, 1 << 20];
@@ -73,6 +85,9 @@ const THROUGHPUT_SERVERS: [(&str, &str); 8] = [
 const WIRES: [(&str, &str); 2] = [("compact", "buffered"), ("binary", "framed")];
 const CONCURRENCY: [usize; 3] = [1, 4, 16];
 const CLIENTS: [&str; 4] = ["rs", "cpp", "go", "py"];
+/// Client side: rounds per client process, and its uncounted first rounds.
+const CLIENT_CHUNK_ROUNDS: usize = 10;
+const CLIENT_CHUNK_WARMUP: usize = 3;
 
 struct Plan {
     warmup: usize,
@@ -114,6 +129,7 @@ fn latency_row(
         summary,
         mb_per_s: summary.mb_per_s(size),
         ratio_to_tcp: summary.p50_us / tcp_p50_us,
+        samples_us: samples.iter().map(|d| d.as_secs_f64() * 1e6).collect(),
     })
 }
 
@@ -196,9 +212,8 @@ fn repo_root() -> Result<PathBuf> {
 }
 
 fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
-    let steps = SIZES.len()
-        + LATENCY_SERVERS.len() * WIRES.len()
-        + CLIENTS.len()
+    let steps = WIRES.len() * SIZES.len()
+        + plan.calls.div_ceil(CLIENT_CHUNK_ROUNDS).max(1)
         + THROUGHPUT_SERVERS.len() * CONCURRENCY.len()
         + 1;
     let bar = ProgressBar::new(steps as u64);
@@ -212,69 +227,135 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
         .map(|&s| payload::generate(PayloadKind::Alnum, s, &mut rng))
         .collect();
 
-    // The floor, measured first in the same run.
-    let mut raw = raw_tcp_process()?;
-    let mut baseline = Vec::new();
-    let mut tcp_p50 = BTreeMap::new();
-    for (size, payload) in SIZES.iter().zip(&payloads) {
-        bar.set_message(format!("raw TCP {}", report::size_label(*size)));
-        let mut samples = Vec::new();
-        for i in 0..plan.warmup + plan.calls {
-            let t = raw.exchange(payload.as_bytes())?;
-            if i >= plan.warmup {
-                samples.push(t);
+    // Large payloads, interleaved. Per wire, every server runs at once with a
+    // client of its own, next to the raw TCP floor; each round sends one ping
+    // to each of them in turn, the first one rotating, so a burst of noise on
+    // this shared machine lands on every column alike instead of on whichever
+    // cell happened to run during it (measured one cell after another, the
+    // ratios between servers swung by 50 % from run to run).
+    let pinning = Pinning::detect();
+    let (client_cpu, server_cpu) = match pinning {
+        Some(p) => (Some(p.client_cpu), Some(p.server_cpu)),
+        None => (None, None),
+    };
+    // This thread is the Rust client of the latency cells.
+    let pinned = client_cpu.map(pin_this_thread).transpose()?;
+    let mut raw = raw_tcp_process(server_cpu)?;
+    let mut tcp_samples: BTreeMap<usize, Vec<Duration>> = BTreeMap::new();
+    // (server index, wire index, size) -> samples.
+    let mut samples: BTreeMap<(usize, usize, usize), Vec<Duration>> = BTreeMap::new();
+    let mut rss: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (wire_index, wire) in WIRES.iter().copied().enumerate() {
+        bar.set_message(format!(
+            "latency, {}+{}: starting the servers",
+            wire.0, wire.1
+        ));
+        let mut targets = Vec::new();
+        for (server_index, (peer, model)) in LATENCY_SERVERS.iter().copied().enumerate() {
+            if !serves(peer, model, wire.1) {
+                continue;
+            }
+            let server = peers.start_server_on(
+                server_cpu,
+                peer,
+                model,
+                0,
+                &["--protocol", wire.0, "--transport", wire.1],
+            )?;
+            let client = measure::client(&server.addr(), &wire_config(wire.0, wire.1)?)?;
+            targets.push((server_index, server, client));
+        }
+        for (size, payload) in SIZES.iter().zip(&payloads) {
+            bar.set_message(format!(
+                "latency, {}+{}, {}: raw TCP and {} servers in turn",
+                wire.0,
+                wire.1,
+                report::size_label(*size),
+                targets.len()
+            ));
+            // Slot `targets.len()` is the raw TCP floor.
+            let slots = targets.len() + 1;
+            for round in 0..plan.warmup + plan.calls {
+                let measured = round >= plan.warmup;
+                for k in 0..slots {
+                    let slot = (round + k) % slots;
+                    if slot == targets.len() {
+                        let t = raw.exchange(payload.as_bytes())?;
+                        if measured {
+                            tcp_samples.entry(*size).or_default().push(t);
+                        }
+                        continue;
+                    }
+                    let (server_index, server, client) = &mut targets[slot];
+                    let t = ping_latencies(client, payload, 0, 1)
+                        .with_context(|| format!("{} at {} B", server.label, size))?;
+                    if measured {
+                        samples
+                            .entry((*server_index, wire_index, *size))
+                            .or_default()
+                            .extend(t);
+                    }
+                }
+            }
+            bar.inc(1);
+        }
+        for (server_index, server, _) in &targets {
+            let (peer, model) = LATENCY_SERVERS[*server_index];
+            if let Some(kib) = server.peak_rss_kib() {
+                let slot = rss
+                    .entry((peer.to_string(), model.to_string()))
+                    .or_default();
+                *slot = (*slot).max(kib);
             }
         }
-        let row = latency_row("tcp", "tcp", "-", ("raw", "tcp"), *size, &samples, 1.0)?;
-        tcp_p50.insert(*size, row.summary.p50_us);
+    }
+
+    // The floor: every raw TCP exchange of both passes.
+    let mut baseline = Vec::new();
+    let mut tcp_p50 = BTreeMap::new();
+    for size in SIZES {
+        let row = latency_row(
+            "tcp",
+            "tcp",
+            "-",
+            ("raw", "tcp"),
+            size,
+            tcp_samples.get(&size).map_or(&[][..], Vec::as_slice),
+            1.0,
+        )?;
+        tcp_p50.insert(size, row.summary.p50_us);
         baseline.push(LatencyRow {
             ratio_to_tcp: 1.0,
             ..row
         });
-        bar.inc(1);
     }
-
-    // The Rust client against every server, both wires; peak RSS per server.
     let mut latency = Vec::new();
-    let mut rss: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for (peer, model) in LATENCY_SERVERS {
-        for wire in WIRES {
-            bar.set_message(format!("latency: {peer} {model} {}+{}", wire.0, wire.1));
-            if serves(peer, model, wire.1) {
-                let server = peers.start_server(
-                    peer,
-                    model,
-                    0,
-                    &["--protocol", wire.0, "--transport", wire.1],
-                )?;
-                let mut client = measure::client(&server.addr(), &wire_config(wire.0, wire.1)?)?;
-                for (size, payload) in SIZES.iter().zip(&payloads) {
-                    let samples = ping_latencies(&mut client, payload, plan.warmup, plan.calls)
-                        .with_context(|| format!("{} at {} B", server.label, size))?;
+    for (server_index, (peer, model)) in LATENCY_SERVERS.iter().copied().enumerate() {
+        for (wire_index, wire) in WIRES.iter().copied().enumerate() {
+            for size in SIZES {
+                if let Some(cell) = samples.get(&(server_index, wire_index, size)) {
                     latency.push(latency_row(
                         "rs",
                         peer,
                         model,
                         wire,
-                        *size,
-                        &samples,
-                        tcp_p50[size],
+                        size,
+                        cell,
+                        tcp_p50[&size],
                     )?);
                 }
-                if let Some(kib) = server.peak_rss_kib() {
-                    let slot = rss
-                        .entry((peer.to_string(), model.to_string()))
-                        .or_default();
-                    *slot = (*slot).max(kib);
-                }
             }
-            bar.inc(1);
         }
     }
 
     // Every client against the Rust server, through each client's --json.
-    let mut client_side = Vec::new();
-    let server = peers.start_server(
+    // A client is a process that runs its rounds alone, so the clients take
+    // turns in chunks of CLIENT_CHUNK_ROUNDS rounds (each a fresh process
+    // whose first CLIENT_CHUNK_WARMUP rounds, connect included, are not
+    // counted), the first one rotating: noise spreads over all of them.
+    let mut client_samples: BTreeMap<(usize, usize), Vec<Duration>> = BTreeMap::new();
+    let server = peers.start_server_on(
+        server_cpu,
         "rs",
         "threaded",
         0,
@@ -282,40 +363,57 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     )?;
     let port = server.port.to_string();
     let sizes = "128K,256K,512K,1M";
-    let rounds = (plan.warmup + plan.calls).to_string();
-    for client in CLIENTS {
-        bar.set_message(format!("client side: {client} -> rs"));
-        let by_size = peers.client_latencies(
-            client,
-            &[
-                "--port",
-                &port,
-                "--protocol",
-                "compact",
-                "--transport",
-                "buffered",
-                "--sizes",
-                sizes,
-                "--rounds",
-                &rounds,
-            ],
-            plan.warmup as u64 + 1,
-        )?;
-        for (size, samples) in by_size {
-            let tcp = tcp_p50.get(&size).copied().unwrap_or(f64::NAN);
-            client_side.push(latency_row(
-                client,
-                "rs",
-                "threaded",
-                ("compact", "buffered"),
-                size,
-                &samples,
-                tcp,
-            )?);
+    let rounds = (CLIENT_CHUNK_WARMUP + CLIENT_CHUNK_ROUNDS).to_string();
+    let chunks = plan.calls.div_ceil(CLIENT_CHUNK_ROUNDS).max(1);
+    for chunk in 0..chunks {
+        bar.set_message(format!(
+            "client side: every client -> rs, chunk {}/{chunks}",
+            chunk + 1
+        ));
+        for k in 0..CLIENTS.len() {
+            let client_index = (chunk + k) % CLIENTS.len();
+            let by_size = peers.client_latencies(
+                client_cpu,
+                CLIENTS[client_index],
+                &[
+                    "--port",
+                    &port,
+                    "--protocol",
+                    "compact",
+                    "--transport",
+                    "buffered",
+                    "--sizes",
+                    sizes,
+                    "--rounds",
+                    &rounds,
+                ],
+                CLIENT_CHUNK_WARMUP as u64 + 1,
+            )?;
+            for (size, mine) in by_size {
+                client_samples
+                    .entry((client_index, size))
+                    .or_default()
+                    .extend(mine);
+            }
         }
         bar.inc(1);
     }
     drop(server);
+    // Throughput is about using every CPU: unpinned from here on.
+    drop(pinned);
+    let mut client_side = Vec::new();
+    for ((client_index, size), mine) in &client_samples {
+        let tcp = tcp_p50.get(size).copied().unwrap_or(f64::NAN);
+        client_side.push(latency_row(
+            CLIENTS[*client_index],
+            "rs",
+            "threaded",
+            ("compact", "buffered"),
+            *size,
+            mine,
+            tcp,
+        )?);
+    }
 
     // Small calls from 1, 4 and 16 clients at once.
     let mut throughput = Vec::new();
@@ -381,6 +479,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
         quick,
         warmup: plan.warmup,
         calls_per_cell: plan.calls,
+        latency_cpus: pinning.map(|p| (p.client_cpu, p.server_cpu)),
         baseline,
         latency,
         client_side,
@@ -417,7 +516,7 @@ fn smoke(peers: &Peers) -> Result<()> {
         &["--protocol", "compact", "--transport", "buffered"],
     )?;
     let mut client = measure::client(&server.addr(), &wire_config("compact", "buffered")?)?;
-    let mut raw_process = raw_tcp_process()?;
+    let mut raw_process = raw_tcp_process(None)?;
     let mut raw_thread = RawTcp::start(MAX_SIZE)?;
     // Interleaved so a burst of noise on the machine hits every side alike.
     let (mut process_t, mut thread_t, mut thrift_t) = (Vec::new(), Vec::new(), Vec::new());
