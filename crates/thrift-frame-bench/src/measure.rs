@@ -61,36 +61,59 @@ impl Throughput {
     }
 }
 
-/// `clients` connections each make `calls_per_client` `output("hi")` calls,
-/// all starting together once every client is connected.
+/// Calls each client makes, connected, before the clock starts.
+const THROUGHPUT_WARMUP_CALLS: usize = 50;
+
+/// `clients` connections make `output("hi")` calls for `window`, all
+/// starting together once every client is connected and warmed up; each
+/// stops at the first call that ends after the window closes.
+///
+/// A time window rather than a fixed number of calls: a fast server would
+/// finish a fixed count in a few tens of milliseconds, too short to rise
+/// above a shared machine's noise, and a slow one would take seconds.
 pub fn output_throughput(
     addr: &str,
     wire: &WireConfig,
     clients: usize,
-    calls_per_client: usize,
+    window: Duration,
 ) -> Result<Throughput, BenchError> {
-    let start_line = Arc::new(Barrier::new(clients + 1));
-    let mut workers = Vec::with_capacity(clients);
+    // Every client connected before any thread starts: this measures calls,
+    // not connects, and a failed connect leaves no thread at the start line.
+    let mut connected = Vec::with_capacity(clients);
     for _ in 0..clients {
         let mut client = client(addr, wire)?;
-        // Connected before the clock starts: this measures calls, not connects.
         client
             .connect()
             .map_err(|e| BenchError::client(format!("connecting to {addr}"), e))?;
+        connected.push(client);
+    }
+    let start_line = Arc::new(Barrier::new(clients + 1));
+    let mut workers = Vec::with_capacity(clients);
+    for mut client in connected {
         let start_line = start_line.clone();
         workers.push(thread::spawn(
             move || -> Result<Vec<Duration>, BenchError> {
-                start_line.wait();
-                let mut samples = Vec::with_capacity(calls_per_client);
-                for _ in 0..calls_per_client {
+                let call = |client: &mut PingClient| -> Result<Duration, BenchError> {
                     let start = Instant::now();
                     let reply = client
                         .output("hi")
                         .map_err(|e| BenchError::client("output(\"hi\")", e))?;
-                    samples.push(start.elapsed());
+                    let elapsed = start.elapsed();
                     if reply != "You said: hi" {
                         return Err(BenchError::Invalid(format!("output reply {reply:?}")));
                     }
+                    Ok(elapsed)
+                };
+                // A worker that failed must still reach the start line, or
+                // the others would wait for it forever.
+                let warm =
+                    (0..THROUGHPUT_WARMUP_CALLS).try_for_each(|_| call(&mut client).map(drop));
+                start_line.wait();
+                warm?;
+                let end = Instant::now() + window;
+                let mut samples = Vec::new();
+                while Instant::now() < end {
+                    samples.push(call(&mut client)?);
                 }
                 Ok(samples)
             },
@@ -98,7 +121,7 @@ pub fn output_throughput(
     }
     start_line.wait();
     let start = Instant::now();
-    let mut samples = Vec::with_capacity(clients * calls_per_client);
+    let mut samples = Vec::new();
     for worker in workers {
         let mine = worker
             .join()

@@ -128,6 +128,8 @@ pub struct BenchReport {
     pub quick: bool,
     pub warmup: usize,
     pub calls_per_cell: usize,
+    /// How long each throughput cell ran, after 50 warm-up calls per client.
+    pub throughput_window_ms: u64,
     /// The latency cells' (client CPU, server CPU), if they were pinned.
     pub latency_cpus: Option<(usize, usize)>,
     /// Raw TCP, one row per size (client and server "tcp").
@@ -309,7 +311,8 @@ pub fn markdown(report: &BenchReport) -> String {
     latency_table(&mut out, &report.client_side);
     let _ = writeln!(
         out,
-        "\n## Small calls: output(\"hi\"), Rust clients in parallel\n\n| server | model | wire | clients | calls | calls/s | p50 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|"
+        "\n## Small calls: output(\"hi\"), Rust clients in parallel\n\nEach cell: every client connected and warmed up (50 calls), then calling for {} ms; calls/s counts every call made in that window.\n\n| server | model | wire | clients | calls | calls/s | p50 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|",
+        report.throughput_window_ms
     );
     for r in &report.throughput {
         let _ = writeln!(
@@ -385,6 +388,7 @@ mod tests {
             warmup: 1,
             calls_per_cell: 1,
             latency_cpus: None,
+            throughput_window_ms: 1,
             baseline: vec![row("tcp", "tcp", "-", 1 << 20, 100.0)],
             latency: vec![
                 row("rs", "rs", "threaded", 1 << 20, 140.0),

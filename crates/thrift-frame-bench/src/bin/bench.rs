@@ -92,7 +92,8 @@ const CLIENT_CHUNK_WARMUP: usize = 3;
 struct Plan {
     warmup: usize,
     calls: usize,
-    throughput_calls: usize,
+    /// How long each throughput cell runs.
+    throughput_window: Duration,
     restarts: usize,
 }
 
@@ -170,14 +171,14 @@ fn main() -> Result<()> {
         Plan {
             warmup: 3,
             calls: 20,
-            throughput_calls: 400,
+            throughput_window: Duration::from_millis(100),
             restarts: 3,
         }
     } else {
         Plan {
             warmup: 20,
             calls: 200,
-            throughput_calls: 4000,
+            throughput_window: Duration::from_secs(1),
             restarts: 10,
         }
     };
@@ -440,13 +441,8 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
         let wire = wire_config("compact", transport)?;
         for clients in CONCURRENCY {
             bar.set_message(format!("throughput: {peer} {model} x{clients}"));
-            let t = output_throughput(
-                &server.addr(),
-                &wire,
-                clients,
-                plan.throughput_calls / clients,
-            )
-            .with_context(|| format!("{} with {clients} clients", server.label))?;
+            let t = output_throughput(&server.addr(), &wire, clients, plan.throughput_window)
+                .with_context(|| format!("{} with {clients} clients", server.label))?;
             throughput.push(ThroughputRow {
                 server: peer.into(),
                 model: model.into(),
@@ -480,6 +476,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
         warmup: plan.warmup,
         calls_per_cell: plan.calls,
         latency_cpus: pinning.map(|p| (p.client_cpu, p.server_cpu)),
+        throughput_window_ms: u64::try_from(plan.throughput_window.as_millis()).unwrap_or(u64::MAX),
         baseline,
         latency,
         client_side,
