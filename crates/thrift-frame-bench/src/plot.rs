@@ -106,12 +106,14 @@ fn latency_series(rows: &[LatencyRow], wire: (&str, &str)) -> Series {
 /// returns the files written.
 pub fn write_all(report: &BenchReport, dir: &Path) -> Result<Vec<String>, BenchError> {
     let mut written = Vec::new();
-    let floor: Vec<(f64, f64)> = report
-        .baseline
-        .iter()
-        .map(|r| (r.size as f64 / 1024.0, r.summary.p50_us / 1000.0))
-        .collect();
     for wire in [("compact", "buffered"), ("binary", "framed")] {
+        // The floor measured in this wire's pass.
+        let floor: Vec<(f64, f64)> = report
+            .baseline
+            .iter()
+            .filter(|r| r.protocol == wire.0 && r.transport == wire.1)
+            .map(|r| (r.size as f64 / 1024.0, r.summary.p50_us / 1000.0))
+            .collect();
         let series = latency_series(&report.latency, wire);
         if series.is_empty() {
             continue;
