@@ -168,6 +168,20 @@ pub fn shorten(text: &str, limit: usize) -> String {
     }
 }
 
+/// Opens a child's log for appending, creating it if need be, so several
+/// processes can write one log in turn (a remote cell's kill and restart
+/// commands share restart.log).
+fn open_log(path: &Path) -> Result<File, Error> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| Error::WriteFile {
+            path: path.to_owned(),
+            source,
+        })
+}
+
 /// A running child, in its own process group, that is killed and reaped on drop.
 pub struct Process {
     label: String,
@@ -183,14 +197,7 @@ impl Process {
         stdout: Stdio,
         stderr_log: &Path,
     ) -> Result<Self, Error> {
-        let stderr = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(stderr_log)
-            .map_err(|source| Error::WriteFile {
-                path: stderr_log.to_owned(),
-                source,
-            })?;
+        let stderr = open_log(stderr_log)?;
         let mut builder = Command::new(&command.program);
         builder
             .args(&command.args)
@@ -648,14 +655,7 @@ pub fn run_shell(
     log: &Path,
     deadline: &Deadline,
 ) -> Result<ExitStatus, CaseError> {
-    let stdout = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .map_err(|source| Error::WriteFile {
-            path: log.to_owned(),
-            source,
-        })?;
+    let stdout = open_log(log)?;
     let line = CommandLine {
         program: PathBuf::from("sh"),
         args: vec!["-c".to_owned(), command.to_owned()],
