@@ -30,6 +30,8 @@ pub(crate) const RESTART_ROUNDS: usize = 40;
 pub(crate) const RESTART_CLIENT_FLAGS: [&str; 6] =
     ["--rounds", "40", "--interval-ms", "50", "--sizes", "1K"];
 pub(crate) const OK_CALLS_BEFORE_RESTART: usize = 5;
+// The restart must come while the client still has calls to make.
+const _: () = assert!(OK_CALLS_BEFORE_RESTART < RESTART_ROUNDS);
 
 /// `server_late_start`: the longest the server waits for the client's first
 /// complaint on stderr before starting anyway.
@@ -458,17 +460,10 @@ fn single_client(
 }
 
 fn server_restart(plan: &CellPlan) -> Result<Observed, CaseError> {
-    const ROUNDS: usize = RESTART_ROUNDS;
     let mut server = start_server(plan, 0, Service::Ping, "server")?;
     let port = server.port;
-    let mut client = start_client(plan, port, &RESTART_CLIENT_FLAGS, "client")?;
-    if !wait_for_ok_calls(&plan.deadline, &mut client, OK_CALLS_BEFORE_RESTART)? {
-        return Err(ended_early(
-            &plan.deadline,
-            client,
-            "5 ok calls before the restart",
-        ));
-    }
+    let client = start_client(plan, port, &RESTART_CLIENT_FLAGS, "client")?;
+    let client = wait_until_restart_is_due(&plan.deadline, client)?;
     signal_server(plan, &mut server, Signal::Kill)?;
     server.kill();
     plan.deadline.pause(OUTAGE, "the outage to end")?;
@@ -478,15 +473,33 @@ fn server_restart(plan: &CellPlan) -> Result<Observed, CaseError> {
     stop_server(plan, restarted);
     let summary = match recovery_ms {
         Some(ms) => format!(
-            "{ROUNDS} calls ok; first ok call {ms} ms after the restarted server's LISTENING"
+            "{RESTART_ROUNDS} calls ok; first ok call {ms} ms after the restarted server's \
+             LISTENING"
         ),
-        None => format!("{ROUNDS} calls ok; no call was left after the restart"),
+        None => format!("{RESTART_ROUNDS} calls ok; no call was left after the restart"),
     };
     Ok(Observed {
         reconnects: Some(reconnects),
         recovery_ms,
         summary,
     })
+}
+
+/// `server_restart`: reads the client's lines until OK_CALLS_BEFORE_RESTART
+/// of them were ok, the moment the server goes down; an error if the client
+/// ended first.
+pub(crate) fn wait_until_restart_is_due(
+    deadline: &Deadline,
+    mut client: ClientProcess,
+) -> Result<ClientProcess, CaseError> {
+    if wait_for_ok_calls(deadline, &mut client, OK_CALLS_BEFORE_RESTART)? {
+        return Ok(client);
+    }
+    Err(ended_early(
+        deadline,
+        client,
+        &format!("{OK_CALLS_BEFORE_RESTART} ok calls before the restart"),
+    ))
 }
 
 /// `server_restart`'s checks on the client run: every call ok, at least one
@@ -496,12 +509,11 @@ pub(crate) fn judge_restart(
     run: &ClientRun,
     ready_at: Instant,
 ) -> Result<(u64, Option<u64>), CaseError> {
-    const ROUNDS: usize = RESTART_ROUNDS;
-    expect_all_ok(run, ROUNDS)?;
+    expect_all_ok(run, RESTART_ROUNDS)?;
     let reconnects = run.last_reconnects().unwrap_or(0);
     if reconnects < 1 {
         return Err(CaseError::Failed(format!(
-            "all {ROUNDS} calls ok, but the last line says reconnects {reconnects}: \
+            "all {RESTART_ROUNDS} calls ok, but the last line says reconnects {reconnects}: \
              the client never noticed the restart"
         )));
     }
@@ -689,6 +701,15 @@ fn concurrent_clients(plan: &CellPlan) -> Result<Observed, CaseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restart_flags_ask_for_the_rounds_the_case_expects() {
+        let rounds = RESTART_CLIENT_FLAGS
+            .windows(2)
+            .find(|pair| pair[0] == "--rounds")
+            .map(|pair| pair[1].parse::<usize>());
+        assert_eq!(rounds, Some(Ok(RESTART_ROUNDS)));
+    }
 
     #[test]
     fn case_names_round_trip() {

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cases::{
-    self, data_case, ended_early, expect_all_ok, judge_restart, launch_client,
-    remote_client_command, wait_for_ok_calls, Case, CellLogs, Observed,
+    self, data_case, expect_all_ok, judge_restart, launch_client, remote_client_command,
+    wait_until_restart_is_due, Case, CellLogs, Observed,
 };
 use crate::known::KnownFailures;
 use crate::matrix::{Cell, Matrix};
@@ -431,14 +431,8 @@ fn server_restart(plan: &RemotePlan) -> Result<Observed, CaseError> {
     let restart = plan.restart.ok_or_else(|| {
         CaseError::Unsupported("server_restart needs --restart-cmd in remote mode".into())
     })?;
-    let mut client = start_client(plan, &cases::RESTART_CLIENT_FLAGS)?;
-    if !wait_for_ok_calls(&plan.deadline, &mut client, cases::OK_CALLS_BEFORE_RESTART)? {
-        return Err(ended_early(
-            &plan.deadline,
-            client,
-            "5 ok calls before the restart",
-        ));
-    }
+    let client = start_client(plan, &cases::RESTART_CLIENT_FLAGS)?;
+    let client = wait_until_restart_is_due(&plan.deadline, client)?;
     let down_at = Instant::now();
     if let Some(kill) = &restart.kill {
         run_command(plan, "kill", kill)?;
