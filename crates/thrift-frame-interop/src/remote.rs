@@ -311,6 +311,7 @@ pub fn run_remote_cells(
 }
 
 /// Runs one remote cell and judges it; `None` if the run was interrupted.
+/// There is no server log: the runner did not start the server.
 pub fn run_remote_cell(
     matrix: &Matrix,
     known: &KnownFailures,
@@ -318,20 +319,13 @@ pub fn run_remote_cell(
     cell: &Cell,
     config: &RunConfig,
 ) -> Option<CellResult> {
-    if let Some(result) = CellResult::unsupported(cell) {
-        return Some(result);
-    }
-    let started = Instant::now();
-    let mut result = CellResult::new(cell);
-    let dir = config.logs_dir.join(cell.id());
-    result.client_log = Some(run::display_path(&config.root, &dir.join("client.log")));
-    let outcome = plan(matrix, remote, cell, config, dir).and_then(|plan| {
-        let outcome = run_case(&plan);
-        run::note_outcome(&plan.logs, &outcome);
-        outcome
-    });
-    result.duration_ms = run::millis(started.elapsed());
-    run::record_outcome(result, cell, known, outcome)
+    run::judge_cell(cell, known, config, None, "client.log", |dir| {
+        plan(matrix, remote, cell, config, dir).and_then(|plan| {
+            let outcome = run_case(&plan);
+            run::note_outcome(&plan.logs, &outcome);
+            outcome
+        })
+    })
 }
 
 /// What a remote case needs.

@@ -50,25 +50,41 @@ pub fn run_cell(
     cell: &Cell,
     config: &RunConfig,
 ) -> Option<CellResult> {
+    let client_log = match cell.case {
+        cases::Case::ConcurrentClients => "client-*.log",
+        _ => "client.log",
+    };
+    judge_cell(cell, known, config, Some("server.log"), client_log, |dir| {
+        plan_cell(matrix, cell, config, dir).and_then(|plan| {
+            let outcome = cases::run_case(&plan);
+            note_outcome(&plan.logs, &outcome);
+            outcome
+        })
+    })
+}
+
+/// What running a cell means in both modes (local and remote): a cell the
+/// matrix rules out is reported without running; otherwise `run` gets the
+/// cell's log directory, its outcome becomes the result, timed, with the
+/// named logs (file names inside that directory). `None` if the run was
+/// interrupted.
+pub(crate) fn judge_cell(
+    cell: &Cell,
+    known: &KnownFailures,
+    config: &RunConfig,
+    server_log: Option<&str>,
+    client_log: &str,
+    run: impl FnOnce(PathBuf) -> Result<Observed, CaseError>,
+) -> Option<CellResult> {
     if let Some(result) = CellResult::unsupported(cell) {
         return Some(result);
     }
     let started = Instant::now();
     let mut result = CellResult::new(cell);
     let dir = config.logs_dir.join(cell.id());
-    result.server_log = Some(display_path(&config.root, &dir.join("server.log")));
-    result.client_log = Some(display_path(
-        &config.root,
-        &dir.join(match cell.case {
-            cases::Case::ConcurrentClients => "client-*.log",
-            _ => "client.log",
-        }),
-    ));
-    let outcome = plan_cell(matrix, cell, config, dir).and_then(|plan| {
-        let outcome = cases::run_case(&plan);
-        note_outcome(&plan.logs, &outcome);
-        outcome
-    });
+    result.server_log = server_log.map(|name| display_path(&config.root, &dir.join(name)));
+    result.client_log = Some(display_path(&config.root, &dir.join(client_log)));
+    let outcome = run(dir);
     result.duration_ms = millis(started.elapsed());
     record_outcome(result, cell, known, outcome)
 }
@@ -83,7 +99,7 @@ pub(crate) fn note_outcome(logs: &CellLogs, outcome: &Result<Observed, CaseError
 
 /// Fills in `result` from how the case went; a failure that matches a known
 /// failure becomes `known_failure`. `None` if the run was interrupted.
-pub(crate) fn record_outcome(
+fn record_outcome(
     mut result: CellResult,
     cell: &Cell,
     known: &KnownFailures,
