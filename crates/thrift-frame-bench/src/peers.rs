@@ -94,10 +94,7 @@ impl Peers {
                 .map(|s| s.to_string())
                 .collect(),
         };
-        let command = match cpu {
-            Some(cpu) => Pinning::on_cpu(cpu, command),
-            None => command,
-        };
+        let command = Pinning::on_cpu(cpu, command);
         let log = self.logs.join(format!("server-{peer}-{model}.log"));
         let process = ServerProcess::start(&label, &command, &log, &self.deadline())
             .map_err(|e| BenchError::peer(format!("starting the {label}"), e))?;
@@ -127,10 +124,7 @@ impl Peers {
                 .map(|s| s.to_string())
                 .collect(),
         };
-        let command = match cpu {
-            Some(cpu) => Pinning::on_cpu(cpu, command),
-            None => command,
-        };
+        let command = Pinning::on_cpu(cpu, command);
         let stderr = self.logs.join(format!("client-{peer}.log"));
         let stdout = self.logs.join(format!("client-{peer}.jsonl"));
         let run = ClientProcess::start(&label, &command, &stderr, &stdout)

@@ -45,8 +45,12 @@ impl Pinning {
         }
     }
 
-    /// `command`, run on `cpu` through `taskset` (which execs it: same pid).
-    pub fn on_cpu(cpu: usize, command: CommandLine) -> CommandLine {
+    /// `command`, run on `cpu` through `taskset` (which execs it: same
+    /// pid); with no CPU, `command` as it is.
+    pub fn on_cpu(cpu: Option<usize>, command: CommandLine) -> CommandLine {
+        let Some(cpu) = cpu else {
+            return command;
+        };
         let mut args = vec![
             "--cpu-list".to_owned(),
             cpu.to_string(),
@@ -154,7 +158,12 @@ mod tests {
             program: PathBuf::from("/x/ping-server"),
             args: vec!["--port".into(), "0".into()],
         };
-        let pinned = Pinning::on_cpu(1, command);
+        let unpinned = Pinning::on_cpu(None, command.clone());
+        assert_eq!(
+            (unpinned.program, unpinned.args),
+            (command.program.clone(), command.args.clone())
+        );
+        let pinned = Pinning::on_cpu(Some(1), command);
         assert_eq!(pinned.program, PathBuf::from("taskset"));
         assert_eq!(
             pinned.args,

@@ -50,10 +50,7 @@ fn raw_tcp_process(cpu: Option<usize>) -> Result<RawTcp> {
         program: me,
         args: vec!["--raw-tcp-server".into()],
     };
-    let command = match cpu {
-        Some(cpu) => Pinning::on_cpu(cpu, command),
-        None => command,
-    };
+    let command = Pinning::on_cpu(cpu, command);
     let args: Vec<&str> = command.args.iter().map(String::as_str).collect();
     Ok(RawTcp::start_process(&command.program, &args)?)
 }
