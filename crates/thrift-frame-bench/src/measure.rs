@@ -19,32 +19,21 @@ pub fn client(addr: &str, wire: &WireConfig) -> Result<PingClient, BenchError> {
     PingClient::new(config).map_err(|e| BenchError::client(format!("client for {addr}"), e))
 }
 
-/// Times `calls` pings of `payload` after `warmup` untimed ones, on one
-/// connection. Every reply is checked.
-pub fn ping_latencies(
-    client: &mut PingClient,
-    payload: &str,
-    warmup: usize,
-    calls: usize,
-) -> Result<Vec<Duration>, BenchError> {
+/// Times one ping of `payload` and checks its reply. The benchmark sends
+/// one call at a time to each server in turn, so this is its unit.
+pub fn ping_once(client: &mut PingClient, payload: &str) -> Result<Duration, BenchError> {
+    let start = Instant::now();
+    let reply = client
+        .ping(payload)
+        .map_err(|e| BenchError::client(format!("ping of {} B", payload.len()), e))?;
+    let elapsed = start.elapsed();
     let expected = format!("receive len: {}", payload.len());
-    let mut samples = Vec::with_capacity(calls);
-    for i in 0..warmup + calls {
-        let start = Instant::now();
-        let reply = client
-            .ping(payload)
-            .map_err(|e| BenchError::client(format!("ping of {} B", payload.len()), e))?;
-        let elapsed = start.elapsed();
-        if reply != expected {
-            return Err(BenchError::Invalid(format!(
-                "ping reply {reply:?}, expected {expected:?}"
-            )));
-        }
-        if i >= warmup {
-            samples.push(elapsed);
-        }
+    if reply != expected {
+        return Err(BenchError::Invalid(format!(
+            "ping reply {reply:?}, expected {expected:?}"
+        )));
     }
-    Ok(samples)
+    Ok(elapsed)
 }
 
 /// Small-call throughput of one server at one concurrency.

@@ -11,7 +11,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use thrift_frame_bench::baseline::RawTcp;
-use thrift_frame_bench::measure::{self, output_throughput, ping_latencies};
+use thrift_frame_bench::measure::{self, output_throughput, ping_once};
 use thrift_frame_bench::peers::Peers;
 use thrift_frame_bench::pinning::{pin_this_thread, Pinning};
 use thrift_frame_bench::report::{
@@ -286,13 +286,13 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
                         continue;
                     }
                     let (server_index, server, client) = &mut targets[slot];
-                    let t = ping_latencies(client, payload, 0, 1)
+                    let t = ping_once(client, payload)
                         .with_context(|| format!("{} at {} B", server.label, size))?;
                     if measured {
                         samples
                             .entry((*server_index, wire_index, *size))
                             .or_default()
-                            .extend(t);
+                            .push(t);
                     }
                 }
             }
@@ -526,11 +526,11 @@ fn smoke(peers: &Peers) -> Result<()> {
     for i in 0..WARMUP + CALLS {
         let p = raw_process.exchange(msg.as_bytes())?;
         let t = raw_thread.exchange(msg.as_bytes())?;
-        let rpc = ping_latencies(&mut client, &msg, 0, 1)?;
+        let rpc = ping_once(&mut client, &msg)?;
         if i >= WARMUP {
             process_t.push(p);
             thread_t.push(t);
-            thrift_t.extend(rpc);
+            thrift_t.push(rpc);
         }
     }
     let p50 = |s: &[Duration]| Summary::of(s).map(|s| s.p50_us).context("no samples");
