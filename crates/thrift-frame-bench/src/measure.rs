@@ -51,7 +51,7 @@ impl Throughput {
 }
 
 /// Calls each client makes, connected, before the clock starts.
-const THROUGHPUT_WARMUP_CALLS: usize = 50;
+pub const THROUGHPUT_WARMUP_CALLS: usize = 50;
 
 /// `clients` connections make `output("hi")` calls for `window`, all
 /// starting together once every client is connected and warmed up; each

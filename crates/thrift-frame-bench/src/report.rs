@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::measure::THROUGHPUT_WARMUP_CALLS;
 use crate::stats::{median_ratio_interval, Summary};
 
 /// One latency cell: `client` calling `ping` on `server` with `size` bytes.
@@ -128,7 +129,8 @@ pub struct BenchReport {
     pub quick: bool,
     pub warmup: usize,
     pub calls_per_cell: usize,
-    /// How long each throughput cell ran, after 50 warm-up calls per client.
+    /// How long each throughput cell ran, after THROUGHPUT_WARMUP_CALLS
+    /// warm-up calls per client.
     pub throughput_window_ms: u64,
     /// The latency cells' (client CPU, server CPU), if they were pinned.
     pub latency_cpus: Option<(usize, usize)>,
@@ -318,7 +320,8 @@ pub fn markdown(report: &BenchReport) -> String {
     latency_table(&mut out, &report.client_side);
     let _ = writeln!(
         out,
-        "\n## Small calls: output(\"hi\"), Rust clients in parallel\n\nEach cell: every client connected and warmed up (50 calls), then calling for {} ms; calls/s counts every call made in that window.\n\n| server | model | wire | clients | calls | calls/s | p50 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|",
+        "\n## Small calls: output(\"hi\"), Rust clients in parallel\n\nEach cell: every client connected and warmed up ({} calls), then calling for {} ms; calls/s counts every call made in that window.\n\n| server | model | wire | clients | calls | calls/s | p50 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|",
+        THROUGHPUT_WARMUP_CALLS,
         report.throughput_window_ms
     );
     for r in &report.throughput {
