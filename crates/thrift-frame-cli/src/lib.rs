@@ -6,9 +6,28 @@ pub mod payload;
 pub mod report;
 
 /// Logs to stderr at `info` unless `RUST_LOG` says otherwise, with
-/// millisecond timestamps so client and server logs can be lined up.
+/// millisecond timestamps so client and server logs can be lined up. A
+/// panic is logged as one ERROR line (thread, place, message) instead of the
+/// default hook's unformatted text, so it lines up with the rest.
 pub fn init_logging() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .format_timestamp_millis()
         .init();
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let place = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        log::error!(
+            "panic in thread {} at {place}: {message}",
+            thread.name().unwrap_or("unnamed")
+        );
+    }));
 }

@@ -1,56 +1,137 @@
 //! One client connection: read a call, process it, repeat, and when that
 //! stops, say exactly why in one log line.
 
-use std::io::{self, Read};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use log::{debug, info, warn};
-use thrift::protocol::{TInputProtocol, TType};
-use thrift::{ProtocolErrorKind, TransportErrorKind};
+use log::{debug, error, info, warn};
+use thrift::protocol::{TInputProtocol, TMessageIdentifier, TMessageType, TOutputProtocol, TType};
+use thrift::{ApplicationError, ApplicationErrorKind, ProtocolErrorKind, TransportErrorKind};
 use thrift_frame_wire::{
-    describe, ObservedInputProtocol, RequestObserver, RequestOutcome, TimeoutReporting,
+    describe, ObservedInputProtocol, RequestObserver, RequestOutcome, SharedSocket,
+    TimeoutReporting,
 };
 
 use crate::handlers::SharedProcessor;
-use crate::{ServerConfig, ServerStats, ShutdownSignal};
-
-/// What the shutdown sweep needs to know about a connection.
-#[derive(Debug, Default)]
-pub(crate) struct ConnectionState {
-    /// True from the first byte of a request until its reply is sent.
-    pub busy: AtomicBool,
-    /// Bytes read from the socket so far.
-    pub bytes_read: AtomicU64,
-}
+use crate::registry::{ConnectionState, Registration};
+use crate::stats::ServerStats;
+use crate::{ServerConfig, ShutdownSignal};
 
 /// The socket's read side, counting bytes and marking the connection busy
 /// when a request's first bytes arrive. Between requests the socket waits up
 /// to the idle timeout; once a request has started, a silence longer than the
-/// stall timeout ends the connection.
+/// stall timeout ends the connection, and so does the request deadline,
+/// counted from the request's first byte: the socket's timeout is lowered to
+/// what is left of it once that is less than the stall timeout.
 struct TrackedReader {
-    stream: TcpStream,
+    socket: SharedSocket,
     state: Arc<ConnectionState>,
     stall_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    /// When the current request must have arrived by.
+    deadline: Option<Instant>,
+    /// The socket's read timeout is the time left until `deadline`.
+    timeout_is_deadline: bool,
+}
+
+impl TrackedReader {
+    fn deadline_expired(&self) -> io::Error {
+        self.state.deadline_hit.store(true, Ordering::SeqCst);
+        io::Error::new(io::ErrorKind::TimedOut, "request deadline passed")
+    }
+
+    /// Lowers the read timeout to the time left before the deadline when
+    /// that is shorter than the stall timeout.
+    fn apply_deadline(&mut self) -> io::Result<()> {
+        let Some(deadline) = self.deadline else {
+            return Ok(());
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.deadline_expired());
+        }
+        let lower = match self.stall_timeout {
+            Some(stall) => left < stall,
+            None => true,
+        };
+        if lower {
+            self.socket.stream().set_read_timeout(Some(left))?;
+            self.timeout_is_deadline = true;
+        }
+        Ok(())
+    }
 }
 
 impl Read for TrackedReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.stream.read(buf).map_err(|e| match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                io::Error::new(io::ErrorKind::TimedOut, "read timed out")
+        let mid_request = self.state.busy.load(Ordering::SeqCst);
+        if mid_request {
+            self.apply_deadline()?;
+        }
+        let n = match self.socket.read(buf) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                if mid_request && self.timeout_is_deadline {
+                    return Err(self.deadline_expired());
+                }
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "read timed out"));
             }
-            _ => e,
-        })?;
+            Err(e) => return Err(e),
+        };
         if n > 0 {
             self.state.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
             if !self.state.busy.swap(true, Ordering::SeqCst) {
-                self.stream.set_read_timeout(self.stall_timeout)?;
+                // The first bytes of a request: its clock starts now.
+                self.deadline = self.request_timeout.map(|t| Instant::now() + t);
+                self.timeout_is_deadline = false;
+                self.socket.stream().set_read_timeout(self.stall_timeout)?;
             }
         }
         Ok(n)
+    }
+}
+
+/// The socket's write side. Each write may block up to the socket's write
+/// timeout; on top of that, a reply whose writes started more than
+/// `reply_timeout` ago fails at its next write, so a peer that reads a
+/// trickle cannot hold the connection for ever.
+struct ReplyWriter {
+    inner: TimeoutReporting<SharedSocket>,
+    reply_timeout: Option<Duration>,
+    /// When the first write of the current reply was made.
+    started: Option<Instant>,
+}
+
+impl Write for ReplyWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let started = *self.started.get_or_insert_with(Instant::now);
+        if let Some(limit) = self.reply_timeout {
+            if started.elapsed() > limit {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "the peer did not take the reply within {} ms",
+                        limit.as_millis()
+                    ),
+                ));
+            }
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let flushed = self.inner.flush();
+        self.started = None;
+        flushed
     }
 }
 
@@ -62,18 +143,29 @@ enum Ending {
     Idle,
     /// The server is shutting down.
     Shutdown,
+    /// The server's shutdown cut this connection mid-call; says where.
+    Cut(String),
     /// Something was wrong: the text says what.
     Problem(String),
+    /// The processor panicked where no reply could be sent; already logged.
+    Panicked,
 }
 
 pub(crate) struct Connection {
     pub id: u64,
     pub peer: SocketAddr,
-    pub stream: TcpStream,
+    pub socket: SharedSocket,
     pub state: Arc<ConnectionState>,
+    /// Leaves the registry when the connection is dropped, however it ends.
+    pub registration: Registration,
 }
 
 impl Connection {
+    /// Closes a connection the server will not serve.
+    pub fn refuse(self) {
+        let _ = self.socket.stream().shutdown(std::net::Shutdown::Both);
+    }
+
     pub fn run(
         self,
         processor: &SharedProcessor,
@@ -84,35 +176,36 @@ impl Connection {
         let Connection {
             id,
             peer,
-            stream,
+            socket,
             state,
+            registration: _registration,
         } = self;
-        let setup = || -> io::Result<(TcpStream, TcpStream)> {
+        let stream = socket.stream();
+        let setup = || -> io::Result<()> {
             stream.set_nodelay(true)?;
-            stream.set_write_timeout(config.write_timeout)?;
-            Ok((stream.try_clone()?, stream.try_clone()?))
+            stream.set_write_timeout(config.write_timeout)
         };
-        let (read_half, write_half) = match setup() {
-            Ok(halves) => halves,
-            Err(e) => {
-                warn!("conn#{id} {peer}: could not set up the socket: {e}");
-                return;
-            }
-        };
+        if let Err(e) = setup() {
+            warn!("conn#{id} {peer}: could not set up the socket: {e}");
+            return;
+        }
         let observer = RequestObserver::new();
         let mut input = ObservedInputProtocol::new(
             config.wire.input_protocol(TrackedReader {
-                stream: read_half,
+                socket: socket.clone(),
                 state: state.clone(),
                 stall_timeout: config.stall_timeout,
+                request_timeout: config.request_timeout,
+                deadline: None,
+                timeout_is_deadline: false,
             }),
             observer.clone(),
         );
-        let mut output = config.wire.output_protocol(TimeoutReporting::new(
-            write_half,
-            None,
-            config.write_timeout,
-        ));
+        let mut output = config.wire.output_protocol(ReplyWriter {
+            inner: TimeoutReporting::new(socket.clone(), None, config.write_timeout),
+            reply_timeout: config.write_timeout,
+            started: None,
+        });
 
         let mut calls = 0u64;
         let ending = loop {
@@ -125,8 +218,36 @@ impl Connection {
                 break Ending::Problem(format!("could not set the idle timeout: {e}"));
             }
             let before = state.bytes_read.load(Ordering::Relaxed);
-            let result = processor.process(&mut input, &mut output);
+            state.deadline_hit.store(false, Ordering::SeqCst);
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                processor.process(&mut input, &mut output)
+            }));
             let consumed = state.bytes_read.load(Ordering::Relaxed) - before;
+            let result = match result {
+                Ok(result) => result,
+                Err(payload) => {
+                    stats.panics.fetch_add(1, Ordering::Relaxed);
+                    let outcome = observer.take();
+                    match answer_panic(&mut *output, &outcome, &panic_message(&*payload)) {
+                        Ok(call) => {
+                            // The panic itself is reported by the panic hook.
+                            warn!(
+                                "conn#{id} {peer}: call {call} failed, its handler panicked \
+                                 ({}); answered with INTERNAL_ERROR",
+                                panic_message(&*payload)
+                            );
+                            continue;
+                        }
+                        Err(why) => {
+                            error!(
+                                "conn#{id} {peer}: the processor panicked: {}; closing ({why})",
+                                panic_message(&*payload)
+                            );
+                            break Ending::Panicked;
+                        }
+                    }
+                }
+            };
             match (result, observer.take()) {
                 (Ok(()), RequestOutcome::Complete { .. }) => {
                     calls += 1;
@@ -138,7 +259,14 @@ impl Connection {
                     // The peer stalled or went away while the arguments were
                     // read; the processor turned that into an exception reply.
                     let outcome = RequestOutcome::Failed { name, error };
-                    break classify(None, &outcome, consumed, config, shutdown.is_triggered());
+                    break classify(
+                        None,
+                        &outcome,
+                        consumed,
+                        config,
+                        &state,
+                        shutdown.is_triggered(),
+                    );
                 }
                 (Ok(()), RequestOutcome::Failed { name, error }) => {
                     // The processor already answered with an exception.
@@ -173,6 +301,7 @@ impl Connection {
                         &outcome,
                         consumed,
                         config,
+                        &state,
                         shutdown.is_triggered(),
                     );
                 }
@@ -186,6 +315,10 @@ impl Connection {
                 millis(config.idle_timeout)
             ),
             Ending::Shutdown => debug!("conn#{id} {peer}: closed for shutdown after {calls} calls"),
+            Ending::Cut(at) => info!("conn#{id} {peer}: cut by shutdown{at}"),
+            Ending::Panicked => {
+                stats.bad_connections.fetch_add(1, Ordering::Relaxed);
+            }
             Ending::Problem(reason) => {
                 stats.bad_connections.fetch_add(1, Ordering::Relaxed);
                 warn!("conn#{id} {peer}: closing after {calls} calls: {reason}");
@@ -206,6 +339,7 @@ fn classify(
     outcome: &RequestOutcome,
     consumed: u64,
     config: &ServerConfig,
+    state: &ConnectionState,
     shutting_down: bool,
 ) -> Ending {
     let e = match (returned, outcome) {
@@ -213,24 +347,29 @@ fn classify(
         (None, _) => return Ending::Problem("request failed for an unknown reason".into()),
     };
     let call = match outcome {
-        RequestOutcome::Complete { name }
+        RequestOutcome::Complete { name, .. }
         | RequestOutcome::Unfinished { name }
         | RequestOutcome::Failed {
             name: Some(name), ..
         } => format!(" in call {name}"),
         _ => String::new(),
     };
-    if let RequestOutcome::Complete { name } = outcome {
+    if let RequestOutcome::Complete { name, .. } = outcome {
         // The request was read; what failed is sending the reply.
         return Ending::Problem(format!(
             "could not send the reply to {name}: peer gone or not reading ({})",
             describe(e)
         ));
     }
+    if shutting_down && matches!(e, thrift::Error::Transport(_)) {
+        // Between calls: closed by the sweep; mid-call: cut after the grace period.
+        return if consumed == 0 {
+            Ending::Shutdown
+        } else {
+            Ending::Cut(format!("{call} after {consumed} bytes"))
+        };
+    }
     if consumed == 0 {
-        if shutting_down {
-            return Ending::Shutdown;
-        }
         if let thrift::Error::Transport(t) = e {
             match t.kind {
                 TransportErrorKind::EndOfFile => return Ending::PeerClosed,
@@ -247,6 +386,13 @@ fn classify(
             TransportErrorKind::EndOfFile => {
                 return Ending::Problem(format!(
                     "peer closed mid-message{call} after {consumed} bytes (truncated request)"
+                ))
+            }
+            TransportErrorKind::TimedOut if state.deadline_hit.load(Ordering::SeqCst) => {
+                return Ending::Problem(format!(
+                    "request not complete {} ms after its first byte{call}, {consumed} bytes \
+                     received (too slow or trickling; see --request-timeout-ms)",
+                    millis(config.request_timeout)
                 ))
             }
             TransportErrorKind::TimedOut => {
@@ -280,4 +426,46 @@ fn explain(e: &thrift::Error, config: &ServerConfig) -> String {
         _ => String::new(),
     };
     format!("{}{hint}", describe(e))
+}
+
+/// The text of a panic's payload, as `panic!` was given it.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a non-text panic payload)".to_string()
+    }
+}
+
+/// Answers a call whose handler panicked with an INTERNAL_ERROR exception,
+/// if its request was read to the end (so the stream is still in step and
+/// the reply's sequence number is known). Returns the call's name.
+fn answer_panic(
+    output: &mut dyn TOutputProtocol,
+    outcome: &RequestOutcome,
+    message: &str,
+) -> Result<String, String> {
+    let RequestOutcome::Complete {
+        name,
+        sequence_number,
+    } = outcome
+    else {
+        return Err("the request was not read to its end, so no reply can be sent".into());
+    };
+    // A multiplexed call arrives as "Service:method"; the reply names the method.
+    let method = name.split_once(':').map_or(name.as_str(), |(_, m)| m);
+    let error = ApplicationError::new(
+        ApplicationErrorKind::InternalError,
+        format!("{method}: the server's handler failed: {message}"),
+    );
+    let ident = TMessageIdentifier::new(method, TMessageType::Exception, *sequence_number);
+    output
+        .write_message_begin(&ident)
+        .and_then(|()| thrift::Error::write_application_error_to_out_protocol(&error, output))
+        .and_then(|()| output.write_message_end())
+        .and_then(|()| output.flush())
+        .map_err(|e| format!("the exception could not be sent: {}", describe(&e)))?;
+    Ok(name.clone())
 }

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use anyhow::{ensure, Result};
-use support::{assert_closed_by_server, send_raw, TestServer};
+use support::{assert_closed_by_server, ping_call, ping_header, send_raw, TestServer};
 use thrift::protocol::{
     TBinaryOutputProtocol, TCompactOutputProtocol, TFieldIdentifier, TMessageIdentifier,
     TMessageType, TOutputProtocol, TStructIdentifier, TType,
@@ -34,35 +34,6 @@ fn config(protocol: Protocol, transport: Transport, model: ServerModel) -> Serve
         stall_timeout: Some(Duration::from_millis(300)),
         ..ServerConfig::default()
     }
-}
-
-/// The start of a `ping` call up to the string's length prefix.
-fn ping_header(out: &mut dyn TOutputProtocol) {
-    out.write_message_begin(&TMessageIdentifier::new("ping", TMessageType::Call, 1))
-        .expect("encode");
-    out.write_struct_begin(&TStructIdentifier::new("ping_args"))
-        .expect("encode");
-    out.write_field_begin(&TFieldIdentifier::new("msg", TType::String, 1))
-        .expect("encode");
-}
-
-/// A complete `ping("hello")` call in the given protocol, unframed.
-fn ping_call(protocol: Protocol) -> Vec<u8> {
-    let mut buf = Vec::new();
-    {
-        let mut out: Box<dyn TOutputProtocol> = match protocol {
-            Protocol::Binary => Box::new(TBinaryOutputProtocol::new(&mut buf, true)),
-            Protocol::Compact => Box::new(TCompactOutputProtocol::new(&mut buf)),
-        };
-        ping_header(out.as_mut());
-        out.write_string("hello").expect("encode");
-        out.write_field_end().expect("encode");
-        out.write_field_stop().expect("encode");
-        out.write_struct_end().expect("encode");
-        out.write_message_end().expect("encode");
-        out.flush().expect("encode");
-    }
-    buf
 }
 
 /// Sends `bytes` on a raw connection to a fresh server, then checks that the

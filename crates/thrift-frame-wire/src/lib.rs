@@ -17,6 +17,7 @@
 mod framed;
 mod limits;
 mod observed;
+mod socket;
 mod strings;
 mod timeouts;
 
@@ -32,6 +33,7 @@ use thrift::protocol::{
 pub use framed::{FramedReader, FramedWriter};
 pub use limits::Limits;
 pub use observed::{ObservedInputProtocol, RequestObserver, RequestOutcome};
+pub use socket::SharedSocket;
 pub use strings::Utf8Strings;
 pub use timeouts::{describe, TimeoutReporting};
 

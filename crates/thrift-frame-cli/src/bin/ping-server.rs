@@ -1,5 +1,10 @@
 //! `ping-server`: serves PingService and/or Serv until SIGTERM or SIGINT.
 //! Prints `LISTENING <port>` on stdout once it accepts connections.
+//!
+//! The first SIGTERM or SIGINT stops accepting, lets calls in flight finish
+//! within --shutdown-grace-ms, cuts the rest and exits 0. A second one exits
+//! at once with status 128 + the signal number (143 for SIGTERM, 130 for
+//! SIGINT).
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -66,9 +71,22 @@ struct Args {
     /// Close a connection that goes silent this long in the middle of a request.
     #[arg(long, default_value_t = 10_000)]
     stall_timeout_ms: u64,
-    /// Close a connection whose peer does not read its reply for this long.
+    /// Close a connection whose peer does not read its reply for this long
+    /// (one write blocked this long, or a reply not taken within twice this).
     #[arg(long, default_value_t = 10_000)]
     write_timeout_ms: u64,
+    /// Close a connection whose request has not fully arrived this long after
+    /// its first byte, however steadily it trickles in (0: no deadline).
+    #[arg(long, default_value_t = 30_000)]
+    request_timeout_ms: u64,
+    /// Connections open at once; more are accepted and closed at once, with a
+    /// log line. Default: the descriptor limit (ulimit -n) less a reserve of 64.
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// On SIGTERM/SIGINT, how long calls in flight may take to finish before
+    /// their connections are cut. A second signal exits at once.
+    #[arg(long, default_value_t = 5_000)]
+    shutdown_grace_ms: u64,
 }
 
 fn timeout(ms: u64) -> Option<Duration> {
@@ -106,6 +124,9 @@ fn config(args: &Args) -> anyhow::Result<ServerConfig> {
         idle_timeout: timeout(args.idle_timeout_ms),
         stall_timeout: timeout(args.stall_timeout_ms),
         write_timeout: timeout(args.write_timeout_ms),
+        request_timeout: timeout(args.request_timeout_ms),
+        max_connections: args.max_connections,
+        shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
     };
     config.validate().context("checking the server flags")?;
     Ok(config)
@@ -143,9 +164,14 @@ fn run(args: &Args, config: ServerConfig) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
-            if let Some(sig) = signals.forever().next() {
-                log::info!("received signal {sig}; shutting down");
+            let mut signals = signals.forever();
+            if let Some(sig) = signals.next() {
+                log::info!("received signal {sig}; shutting down (a second signal exits at once)");
                 on_signal.trigger();
+            }
+            if let Some(sig) = signals.next() {
+                log::warn!("received signal {sig} again; exiting at once");
+                std::process::exit(128 + sig);
             }
         })
         .context("starting the signal thread")?;

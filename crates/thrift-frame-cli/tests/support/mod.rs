@@ -46,14 +46,35 @@ impl ServerProcess {
     }
 
     pub fn start_bin(bin: &Path, dir: &TempDir, port: u16, args: &[&str]) -> Result<ServerProcess> {
+        Self::start_command(Command::new(bin), dir, port, args)
+    }
+
+    /// The Rust `ping-server` with at most `descriptors` open files (prlimit).
+    pub fn start_with_descriptor_limit(
+        dir: &TempDir,
+        descriptors: u32,
+        args: &[&str],
+    ) -> Result<ServerProcess> {
+        let mut command = Command::new("prlimit");
+        command.arg(format!("--nofile={descriptors}:{descriptors}"));
+        command.args(["--", SERVER]);
+        Self::start_command(command, dir, 0, args)
+    }
+
+    fn start_command(
+        mut command: Command,
+        dir: &TempDir,
+        port: u16,
+        args: &[&str],
+    ) -> Result<ServerProcess> {
         let log = dir.path().join(format!("server-{port}-{}.log", unique()));
-        let mut child = Command::new(bin)
+        let mut child = command
             .args(["--port", &port.to_string()])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log)?)
             .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
+            .with_context(|| format!("starting {command:?}"))?;
         let stdout = child.stdout.take().context("server stdout")?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;

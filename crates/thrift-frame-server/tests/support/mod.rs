@@ -7,12 +7,20 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
+use thrift::protocol::{
+    TBinaryOutputProtocol, TCompactOutputProtocol, TFieldIdentifier, TMessageIdentifier,
+    TMessageType, TOutputProtocol, TStructIdentifier, TType,
+};
 use thrift_frame_client::{ClientConfig, PingClient};
-use thrift_frame_server::{serve, ServeReport, ServerConfig, ServerError, ShutdownSignal};
+use thrift_frame_server::Protocol;
+use thrift_frame_server::{
+    ServeReport, Server, ServerConfig, ServerError, ServerMonitor, SharedProcessor, ShutdownSignal,
+};
 
 pub struct TestServer {
     pub addr: SocketAddr,
     pub config: ServerConfig,
+    pub monitor: ServerMonitor,
     shutdown: ShutdownSignal,
     handle: JoinHandle<Result<ServeReport, ServerError>>,
 }
@@ -21,18 +29,47 @@ impl TestServer {
     /// Binds port 0 before the server thread starts, so the port accepts
     /// connections (into the backlog) from the moment this returns.
     pub fn start(config: ServerConfig) -> Result<TestServer> {
+        let processor = config.service.processor()?;
+        Self::start_with(config, processor)
+    }
+
+    /// The same with a processor of the test's own.
+    pub fn start_with(config: ServerConfig, processor: SharedProcessor) -> Result<TestServer> {
         let _ = env_logger::builder().is_test(true).try_init();
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
+        let server = Server::with_processor(listener, config.clone(), processor)?;
+        let monitor = server.monitor();
         let shutdown = ShutdownSignal::new();
-        let (signal, cfg) = (shutdown.clone(), config.clone());
-        let handle = thread::spawn(move || serve(listener, signal, cfg));
+        let signal = shutdown.clone();
+        let handle = thread::spawn(move || server.serve(signal));
         Ok(TestServer {
             addr,
             config,
+            monitor,
             shutdown,
             handle,
         })
+    }
+
+    /// Triggers shutdown without waiting for the server.
+    pub fn trigger_shutdown(&self) {
+        self.shutdown.trigger();
+    }
+
+    /// Waits for `serve` to return, at most `limit`.
+    pub fn join_within(self, limit: Duration) -> Result<ServeReport> {
+        let deadline = std::time::Instant::now() + limit;
+        while !self.handle.is_finished() {
+            if std::time::Instant::now() >= deadline {
+                bail!("the server did not stop within {} ms", limit.as_millis());
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        self.handle
+            .join()
+            .map_err(|_| anyhow!("server thread panicked"))?
+            .context("serve returned an error")
     }
 
     /// A fresh client pings once and disconnects: proves the server serves.
@@ -76,4 +113,48 @@ pub fn assert_closed_by_server(mut s: TcpStream, within: Duration) -> Result<()>
             Err(e) => bail!("the server did not close the connection: {e}"),
         }
     }
+}
+
+/// Polls `condition` every 5 ms until it holds; fails after `limit`.
+pub fn wait_until(limit: Duration, what: &str, condition: impl Fn() -> bool) -> Result<()> {
+    let deadline = std::time::Instant::now() + limit;
+    while !condition() {
+        if std::time::Instant::now() >= deadline {
+            bail!(
+                "timed out after {} ms waiting until {what}",
+                limit.as_millis()
+            );
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+/// The start of a `ping` call up to the string's length prefix.
+pub fn ping_header(out: &mut dyn TOutputProtocol) {
+    out.write_message_begin(&TMessageIdentifier::new("ping", TMessageType::Call, 1))
+        .expect("encode");
+    out.write_struct_begin(&TStructIdentifier::new("ping_args"))
+        .expect("encode");
+    out.write_field_begin(&TFieldIdentifier::new("msg", TType::String, 1))
+        .expect("encode");
+}
+
+/// A complete `ping("hello")` call in the given protocol, unframed.
+pub fn ping_call(protocol: Protocol) -> Vec<u8> {
+    let mut buf = Vec::new();
+    {
+        let mut out: Box<dyn TOutputProtocol> = match protocol {
+            Protocol::Binary => Box::new(TBinaryOutputProtocol::new(&mut buf, true)),
+            Protocol::Compact => Box::new(TCompactOutputProtocol::new(&mut buf)),
+        };
+        ping_header(out.as_mut());
+        out.write_string("hello").expect("encode");
+        out.write_field_end().expect("encode");
+        out.write_field_stop().expect("encode");
+        out.write_struct_end().expect("encode");
+        out.write_message_end().expect("encode");
+        out.flush().expect("encode");
+    }
+    buf
 }
