@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
@@ -61,6 +61,11 @@ impl Deadline {
             return Err(CaseError::TimedOut(format!("waiting for {waiting_for}")));
         }
         Ok(())
+    }
+
+    /// When it expires.
+    pub fn at(&self) -> Instant {
+        self.at
     }
 
     fn remaining(&self) -> Duration {
@@ -336,6 +341,9 @@ impl Drop for Process {
 pub struct Line {
     pub text: String,
     pub at: Instant,
+    /// The same moment on the wall clock, to line it up with other
+    /// processes' logs (the fault suite compares it with the server's).
+    pub wall: SystemTime,
 }
 
 /// A child's stdout, read line by line on a thread of its own (so a child
@@ -356,14 +364,14 @@ impl LineStream {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {}
                 }
-                let at = Instant::now();
+                let (at, wall) = (Instant::now(), SystemTime::now());
                 if let Some(file) = copy.as_mut() {
                     // The copy is for people reading logs; losing it must
                     // not stop the case.
                     let _ = file.write_all(&raw);
                 }
                 let text = String::from_utf8_lossy(&raw).trim_end().to_owned();
-                if sender.send(Line { text, at }).is_err() {
+                if sender.send(Line { text, at, wall }).is_err() {
                     break;
                 }
             }
@@ -404,6 +412,21 @@ impl ServerProcess {
         stderr_log: &Path,
         deadline: &Deadline,
     ) -> Result<Self, CaseError> {
+        let address = |port| SocketAddr::V4(SocketAddrV4::new(HOST, port));
+        let probe = |port| TcpStream::connect_timeout(&address(port), PROBE_TIMEOUT).is_ok();
+        Self::start_probed(label, command, stderr_log, deadline, &probe)
+    }
+
+    /// [`ServerProcess::start`] for a server that is not on loopback (the
+    /// fault suite's, in a network namespace): after the `LISTENING` line,
+    /// ready once `accepts(port)` is true.
+    pub fn start_probed(
+        label: &str,
+        command: &CommandLine,
+        stderr_log: &Path,
+        deadline: &Deadline,
+        accepts: &dyn Fn(u16) -> bool,
+    ) -> Result<Self, CaseError> {
         let mut process = Process::spawn(label, command, Stdio::piped(), stderr_log)?;
         let stdout = LineStream::spawn(
             process
@@ -433,9 +456,8 @@ impl ServerProcess {
                 }
             }
         };
-        let address = SocketAddr::V4(SocketAddrV4::new(HOST, port));
         let waiting_for = format!("the {label} to accept a connection on port {port}");
-        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+        while !accepts(port) {
             if let Some(status) = process.try_exit()? {
                 return Err(CaseError::Failed(format!(
                     "{label} printed LISTENING {port}, then ended ({}): {}",
@@ -503,6 +525,7 @@ pub struct CallRecord {
 pub struct Call {
     pub record: CallRecord,
     pub at: Instant,
+    pub wall: SystemTime,
 }
 
 impl Call {
@@ -600,10 +623,31 @@ impl ClientProcess {
             let call = Call {
                 record,
                 at: line.at,
+                wall: line.wall,
             };
             self.calls.push(call.clone());
             return Ok(Some(call));
         }
+    }
+
+    /// Ends a client that runs until stopped (`--rounds 0`): SIGTERM, then
+    /// its remaining calls and its exit, as [`ClientProcess::finish`]. One
+    /// that ignores SIGTERM for `grace` is killed.
+    pub fn terminate(
+        mut self,
+        grace: Duration,
+        deadline: &Deadline,
+    ) -> Result<ClientRun, CaseError> {
+        self.process.signal(Signal::Term)?;
+        let until = Instant::now() + grace;
+        while self.process.try_exit()?.is_none() {
+            if Instant::now() >= until {
+                self.process.kill();
+                break;
+            }
+            deadline.nap(&format!("the {} to exit after SIGTERM", self.label))?;
+        }
+        self.finish(deadline)
     }
 
     /// Reads the remaining calls and waits for the client to exit.
@@ -662,6 +706,40 @@ pub fn run_shell(
     };
     let mut process = Process::spawn(label, &line, Stdio::from(stdout), log)?;
     process.wait(deadline)
+}
+
+/// Runs `command` to the end and returns its exit status and its stdout;
+/// its stderr is appended to `log`. For short commands whose output is
+/// the answer (`tc -s qdisc show`, `ss`), so the output must be small.
+pub fn run_capture(
+    label: &str,
+    command: &CommandLine,
+    log: &Path,
+    deadline: &Deadline,
+) -> Result<(ExitStatus, String), CaseError> {
+    let mut process = Process::spawn(label, command, Stdio::piped(), log)?;
+    let mut stdout = process
+        .take_stdout()
+        .ok_or_else(|| missing_pipe(label, "stdout"))?;
+    // Read on a thread of its own, so a command that never ends is still
+    // bounded by the deadline (dropping the process kills it, which closes
+    // the pipe and ends the reader).
+    let (sender, received) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stdout.read_to_end(&mut text);
+        let _ = sender.send(text);
+    });
+    let status = process.wait(deadline)?;
+    let waiting_for = format!("the output of {label}");
+    let text = loop {
+        match received.recv_timeout(POLL) {
+            Ok(text) => break text,
+            Err(RecvTimeoutError::Timeout) => deadline.check(&waiting_for)?,
+            Err(RecvTimeoutError::Disconnected) => break Vec::new(),
+        }
+    };
+    Ok((status, String::from_utf8_lossy(&text).into_owned()))
 }
 
 /// A port that is bound but not listening: connects to it are refused, and
