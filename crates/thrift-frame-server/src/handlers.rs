@@ -32,6 +32,9 @@ pub struct StudentHandler;
 
 impl ServSyncHandler for StudentHandler {
     fn handle_put(&self, s: Student) -> thrift::Result<i32> {
+        // Read by the fault suite's put_blackhole case (interop/SPEC.md),
+        // with RUST_LOG=thrift_frame_server::handlers=debug.
+        log::debug!("put sno={}", s.sno.unwrap_or_default());
         s.sno.ok_or_else(|| {
             thrift::Error::Application(thrift::ApplicationError::new(
                 thrift::ApplicationErrorKind::InvalidTransform,
