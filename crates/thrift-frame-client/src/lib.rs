@@ -19,6 +19,7 @@
 
 mod backoff;
 mod borrowed_call;
+mod connect;
 mod error;
 
 use std::io::ErrorKind;
@@ -29,7 +30,9 @@ use log::{info, warn};
 use thrift::protocol::TMultiplexedOutputProtocol;
 use thrift_frame_idl::ping::PingServiceSyncClient;
 use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
-use thrift_frame_wire::{describe, InputProtocol, OutputProtocol, TimeoutReporting, WireConfig};
+use thrift_frame_wire::{
+    describe, InputProtocol, OutputProtocol, SharedSocket, TimeoutReporting, WireConfig,
+};
 
 pub use backoff::Backoff;
 pub use error::ClientError;
@@ -44,7 +47,13 @@ pub struct ClientConfig {
     pub wire: WireConfig,
     /// Prefix each call with the service name, for multiplexed servers.
     pub multiplexed: bool,
+    /// How long one connection attempt may wait for the server to answer.
     pub connect_timeout: Duration,
+    /// While a connection attempt waits unanswered (its SYN dropped by a
+    /// network outage), a fresh one is started this often; the first to
+    /// connect wins. Without it, the kernel's own SYN retries (1 s, then
+    /// 3 s, ...) would decide how soon a returning path is used.
+    pub connect_resend_interval: Duration,
     /// Read and write timeout of each call.
     pub call_timeout: Duration,
     pub backoff: Backoff,
@@ -54,13 +63,15 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// Defaults: compact protocol, buffered transport, 2000 ms connect and
-    /// call timeouts, [`Backoff::default`], 3 attempts per idempotent call.
+    /// call timeouts, a fresh connect attempt every 200 ms while one waits,
+    /// [`Backoff::default`], 3 attempts per idempotent call.
     pub fn new(endpoint: impl Into<String>) -> Self {
         ClientConfig {
             endpoint: endpoint.into(),
             wire: WireConfig::default(),
             multiplexed: false,
             connect_timeout: Duration::from_millis(2000),
+            connect_resend_interval: Duration::from_millis(200),
             call_timeout: Duration::from_millis(2000),
             backoff: Backoff::default(),
             max_call_attempts: 3,
@@ -69,7 +80,10 @@ impl ClientConfig {
 
     fn validate(&self) -> Result<(), ClientError> {
         let invalid = |m: String| ClientError::InvalidConfig(m);
-        if self.connect_timeout.is_zero() || self.call_timeout.is_zero() {
+        if self.connect_timeout.is_zero()
+            || self.call_timeout.is_zero()
+            || self.connect_resend_interval.is_zero()
+        {
             return Err(invalid("timeouts must be positive".into()));
         }
         if self.max_call_attempts == 0 {
@@ -132,9 +146,20 @@ pub type StudentClient = ReconnectingClient<ServClient>;
 /// One connection's worth of client stack. Dropped as a whole, never repaired.
 struct Stack<G> {
     generated: G,
-    /// Kept to check, before a non-idempotent call, that the server has not
-    /// closed the connection while it sat idle.
-    stream: TcpStream,
+    /// The one descriptor the stack reads and writes through; kept here to
+    /// check, before a non-idempotent call, that the server has not closed
+    /// the connection while it sat idle, and to abort it.
+    socket: SharedSocket,
+}
+
+impl<G> Stack<G> {
+    /// Drops the connection with a reset instead of an orderly close. With
+    /// SO_LINGER 0 the kernel discards whatever of a request is still
+    /// unsent, so an abandoned call cannot reach the server later (after a
+    /// network outage, or at a restarted server) behind newer ones.
+    fn abort(self) {
+        let _ = socket2::SockRef::from(self.socket.stream()).set_linger(Some(Duration::ZERO));
+    }
 }
 
 /// A client for one service on one server that reconnects by rebuilding its
@@ -184,6 +209,14 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
         self.stack = None;
     }
 
+    /// Throws the current connection away after a failed call: aborted,
+    /// since a request may still sit unsent in it.
+    fn abandon(&mut self) {
+        if let Some(stack) = self.stack.take() {
+            stack.abort();
+        }
+    }
+
     /// Builds the stack: socket with nodelay and timeouts, transports,
     /// protocols, generated client. The only place a stack is made.
     fn open_once(&self) -> thrift::Result<Stack<G>> {
@@ -194,7 +227,11 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
             .collect();
         let mut last = not_open(format!("{endpoint} resolved to no address"));
         for addr in addrs {
-            match TcpStream::connect_timeout(&addr, self.config.connect_timeout) {
+            let (timeout, resend) = (
+                self.config.connect_timeout,
+                self.config.connect_resend_interval,
+            );
+            match connect::connect(&addr, timeout, resend) {
                 Ok(stream) => return self.stack_on(stream),
                 Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
                     last = not_open(format!(
@@ -215,8 +252,9 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(timeout)?;
         stream.set_write_timeout(timeout)?;
-        let reader = TimeoutReporting::new(stream.try_clone()?, timeout, timeout);
-        let writer = TimeoutReporting::new(stream.try_clone()?, timeout, timeout);
+        let socket = SharedSocket::new(stream);
+        let reader = TimeoutReporting::new(socket.clone(), timeout, timeout);
+        let writer = TimeoutReporting::new(socket.clone(), timeout, timeout);
         let input = self.config.wire.input_protocol(reader);
         let output = self.config.wire.output_protocol(writer);
         let output: OutputProtocol = if self.config.multiplexed {
@@ -226,7 +264,7 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
         };
         Ok(Stack {
             generated: G::build(input, output),
-            stream,
+            socket,
         })
     }
 
@@ -282,7 +320,7 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
     fn drop_if_closed_by_peer(&mut self) {
         let gone = match &self.stack {
             None => return,
-            Some(stack) => peer_closed(&stack.stream),
+            Some(stack) => peer_closed(stack.socket.stream()),
         };
         if gone {
             info!(
@@ -332,7 +370,7 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
             match &error {
                 thrift::Error::Transport(_) => {
                     // The connection's state is unknown: throw all of it away.
-                    self.stack = None;
+                    self.abandon();
                     if !idempotent {
                         return Err(ClientError::OutcomeUnknown {
                             call: name,
@@ -357,7 +395,7 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
                 }
                 thrift::Error::Application(a) if out_of_step(a.kind) => {
                     // The generated client found a reply to some other call.
-                    self.stack = None;
+                    self.abandon();
                     return Err(ClientError::Protocol {
                         call: name,
                         endpoint,
@@ -374,7 +412,7 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
                 }
                 thrift::Error::Protocol(_) | thrift::Error::User(_) => {
                     // The stream can no longer be trusted to be in step.
-                    self.stack = None;
+                    self.abandon();
                     return Err(ClientError::Protocol {
                         call: name,
                         endpoint,

@@ -64,6 +64,10 @@ struct Args {
     /// TCP connect timeout of each connection attempt.
     #[arg(long, default_value_t = 2000)]
     connect_timeout_ms: u64,
+    /// While a connection attempt gets no answer (packets dropped), start a
+    /// fresh one this often instead of waiting for the kernel's SYN retry.
+    #[arg(long, default_value_t = 200)]
+    connect_resend_ms: u64,
     /// Send and receive timeout of each call.
     #[arg(long, default_value_t = 2000)]
     timeout_ms: u64,
@@ -120,6 +124,7 @@ fn client_config(args: &Args, endpoint: &str) -> anyhow::Result<ClientConfig> {
     };
     config.multiplexed = args.multiplexed;
     config.connect_timeout = Duration::from_millis(args.connect_timeout_ms);
+    config.connect_resend_interval = Duration::from_millis(args.connect_resend_ms);
     config.call_timeout = Duration::from_millis(args.timeout_ms);
     config.max_call_attempts = args.call_attempts;
     config.backoff = Backoff {
