@@ -74,6 +74,10 @@ std::unique_ptr<ReconnectingClient::Stack> ReconnectingClient::openStack() const
   s->socket->setRecvTimeout(config_.timeout_ms);
   s->socket->setSendTimeout(config_.timeout_ms);
   s->socket->setNoDelay(true);
+  // libthrift's TSocket turns SO_LINGER {on, 0 s} on by default, which makes
+  // every close, even the orderly one after the last reply, an RST. Linger is
+  // turned on only when a connection is abandoned (abandon()).
+  s->socket->setLinger(false, 0);
   if (config_.transport == cli::Transport::Framed) {
     s->transport = std::make_shared<TFramedTransport>(s->socket);
   } else {
@@ -152,6 +156,16 @@ void ReconnectingClient::connect(Episode& ep) {
 
 void ReconnectingClient::discard() { stack_.reset(); }
 
+// After a failed call the request may still sit unsent in the kernel's send
+// queue; an ordinary close would keep retransmitting it, so a put reported as
+// "outcome unknown" could reach a restarted (or reachable-again) server
+// seconds later, after newer calls. SO_LINGER {on, 0 s} makes close discard
+// those bytes and send RST instead.
+void ReconnectingClient::abandon() {
+  if (stack_) stack_->socket->setLinger(true, 0);
+  discard();
+}
+
 // A server that closed an idle connection (restart, idle timeout) leaves the
 // socket readable at EOF. Checking before put keeps a call that was never
 // delivered from being reported as "outcome unknown".
@@ -191,7 +205,7 @@ std::string ReconnectingClient::idempotent(const char* what, Call call) {
     try {
       return call(*stack_);
     } catch (const TTransportException& e) {
-      discard();
+      abandon();
       ++ep.failures;
       ep.last_error = describe(e);
       if (attempt >= policy_.call_attempts)
@@ -202,7 +216,7 @@ std::string ReconnectingClient::idempotent(const char* what, Call call) {
     } catch (const TApplicationException&) {
       throw;  // the server answered; the connection is still in step
     } catch (...) {
-      discard();  // protocol error or similar: the stream is out of step
+      abandon();  // protocol error or similar: the stream is out of step
       throw;
     }
   }
@@ -231,7 +245,7 @@ std::int32_t ReconnectingClient::put(const thrift_frame::student::Student& stude
   try {
     return stack_->serv->put(student);
   } catch (const TTransportException& e) {
-    discard();
+    abandon();
     std::string why = describe(e);
     log("put failed: %s; discarding the connection, not retrying put", why.c_str());
     throw CallFailed("put outcome unknown: the connection broke mid-call and put is never "
@@ -239,7 +253,7 @@ std::int32_t ReconnectingClient::put(const thrift_frame::student::Student& stude
   } catch (const TApplicationException&) {
     throw;
   } catch (...) {
-    discard();
+    abandon();
     throw;
   }
 }

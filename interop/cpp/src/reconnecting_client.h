@@ -79,7 +79,8 @@ class ReconnectingClient {
   Episode startEpisode() const;
   void connect(Episode& ep);
   void pause(Episode& ep);
-  void discard();
+  void discard();  // orderly close: nothing of ours is in flight
+  void abandon();  // abortive close (RST) after a failed call
   void discardIfClosedByPeer();
   std::string describe(const apache::thrift::transport::TTransportException& e) const;
   template <typename Call>
