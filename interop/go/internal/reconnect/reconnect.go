@@ -7,7 +7,8 @@
 // calls (ping, output) are retried on the fresh stack within the reconnect
 // budget (at most CallAttempts tries); put is never retried, since its
 // outcome is unknown. Application exceptions and wrong replies are never
-// retried.
+// retried. A stack dropped after a failed call is aborted (RST), so no
+// request bytes of it can arrive later.
 package reconnect
 
 import (
@@ -60,6 +61,7 @@ var ErrOutcomeUnknown = errors.New("outcome unknown")
 // stack is one connection's worth of Thrift objects, used once.
 type stack struct {
 	trans thrift.TTransport // outermost transport; closing it closes the socket
+	tcp   *net.TCPConn      // the socket under trans, for abort
 	ping  *ping.PingServiceClient
 	serv  *student.ServClient
 }
@@ -84,7 +86,7 @@ func New(cfg Config) *Client {
 // Reconnects is the number of times a fresh stack replaced a dropped one.
 func (c *Client) Reconnects() int { return c.reconnects }
 
-// Close drops the current stack, if any.
+// Close drops the current stack, if any, with an orderly close.
 func (c *Client) Close() { c.drop() }
 
 // Ping calls PingService.ping, retried across reconnects.
@@ -116,14 +118,25 @@ func (c *Client) Put(ctx context.Context, st *student.Student) (r int32, err err
 
 // open builds a complete stack and opens it. Nothing of a failed or dropped
 // stack is ever reused.
+//
+// It dials the socket itself, instead of TSocket.Open, to keep the
+// *net.TCPConn for abort: thrift v0.17.0's TSocket.Conn() returns its own
+// unexported wrapper, which hides SetLinger.
 func (c *Client) open() (*stack, error) {
-	sock := thrift.NewTSocketConf(c.cfg.Addr, c.cfg.Conf)
+	conn, err := net.DialTimeout("tcp", c.cfg.Addr, c.cfg.Conf.GetConnectTimeout())
+	if err != nil {
+		return nil, thrift.NewTTransportExceptionFromError(err)
+	}
+	tcp, ok := conn.(*net.TCPConn)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("dial %s: not a TCP connection (%T)", c.cfg.Addr, conn)
+	}
+	// Already connected: the transports' Open would only answer ALREADY_OPEN.
+	sock := thrift.NewTSocketFromConnConf(conn, c.cfg.Conf)
 	trans, err := c.cfg.TransportFactory.GetTransport(sock)
 	if err != nil {
-		return nil, err
-	}
-	if err := trans.Open(); err != nil {
-		trans.Close()
+		conn.Close()
 		return nil, err
 	}
 	proto := c.cfg.ProtocolFactory.GetProtocol(trans)
@@ -134,6 +147,7 @@ func (c *Client) open() (*stack, error) {
 	}
 	return &stack{
 		trans: trans,
+		tcp:   tcp,
 		ping:  ping.NewPingServiceClient(thrift.NewTStandardClient(pingProto, pingProto)),
 		serv:  student.NewServClient(thrift.NewTStandardClient(servProto, servProto)),
 	}, nil
@@ -144,6 +158,19 @@ func (c *Client) drop() {
 		c.st.trans.Close()
 		c.st = nil
 	}
+}
+
+// abort drops the stack after a failed call. Its request may still sit
+// unsent in the kernel's send queue, and an ordinary close would keep
+// retransmitting it: a put reported as outcome unknown could then reach a
+// restarted (or reachable-again) server seconds later, after newer calls.
+// SO_LINGER 0 makes close discard those bytes and send RST.
+func (c *Client) abort() {
+	if c.st != nil {
+		// Best effort: if it fails the close below is an ordinary one.
+		_ = c.st.tcp.SetLinger(0)
+	}
+	c.drop()
 }
 
 // retry is the state of one call's reconnecting: its deadline and where
@@ -230,12 +257,12 @@ func (c *Client) do(name string, idempotent bool, call func(*stack) error) error
 		}
 		if !IsTransportError(err) {
 			if desynchronised(err) {
-				c.drop() // the stream is in an unknown state
+				c.abort() // the stream is in an unknown state
 				return fmt.Errorf("%s to %s: unreadable reply: %v", name, c.cfg.Addr, err)
 			}
 			return fmt.Errorf("%s to %s: the server answered with an error: %w", name, c.cfg.Addr, err)
 		}
-		c.drop()
+		c.abort()
 		why := c.describe(err)
 		if !idempotent {
 			c.cfg.Log.Printf("%s: %s failed on a broken connection, not retried: %s", c.cfg.Addr, name, why)
