@@ -15,6 +15,7 @@ import random
 import signal
 import socket
 import string
+import struct
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -181,16 +182,25 @@ class ThriftClient:
             raise
         self.socket, self.transport, self.protocol, self.client = sock, transport, protocol, client
 
-    def close(self) -> None:
-        transport = self.transport
+    def close(self, abort: bool = False) -> None:
+        """Drop the stack. abort=True (after a failed call) makes the close an
+        RST: the request may still sit unsent in the kernel's send queue, and an
+        ordinary close would keep retransmitting it, so a put reported as
+        "outcome unknown" could reach a restarted (or reachable-again) server
+        seconds later, after newer calls. SO_LINGER {on, 0 s} discards it."""
+        sock, transport = self.socket, self.transport
         self.socket = self.transport = self.protocol = self.client = None
+        if abort and sock is not None and sock.handle is not None:
+            # Best effort: if it fails the close below is an ordinary one.
+            with contextlib.suppress(OSError):
+                sock.handle.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         if transport is not None:
             # It is being thrown away; nothing to do about a failing close.
             with contextlib.suppress(Exception):
                 transport.close()
 
-    def _discard_broken(self) -> None:
-        self.close()
+    def _discard_broken(self, abort: bool = True) -> None:
+        self.close(abort)
         self._lost = True
 
     def reconnect(self) -> None:
@@ -257,7 +267,7 @@ class ThriftClient:
         while True:
             if self.client is not None and not self._still_open():
                 log(f"{self.endpoint}: connection closed by the server since the last call; reconnecting")
-                self._discard_broken()
+                self._discard_broken(abort=False)  # idle: nothing of ours in flight
             if self.client is None:
                 if deadline is None:
                     deadline = time.monotonic() + self.settings.reconnect_deadline_s
