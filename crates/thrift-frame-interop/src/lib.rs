@@ -10,11 +10,15 @@
 //! - [`remote`]: the clients against servers already running elsewhere
 //!   (containers), given as `name=host:port`.
 //! - [`report`]: results.json, summary.md, index.html.
+//! - [`netns`] and [`faults`]: the fault suite (`fault-suite`): peers in
+//!   network namespaces of its own, faults applied in a router between them.
 
 pub mod cases;
 mod error;
+pub mod faults;
 pub mod known;
 pub mod matrix;
+pub mod netns;
 pub mod process;
 pub mod remote;
 pub mod report;
