@@ -11,7 +11,8 @@ GEN_RS := crates/thrift-frame-idl/src/generated
 IDL := idl/ping.thrift idl/student.thrift
 
 .PHONY: all deps deps-apt generate check-generated build test test-rust lint fmt \
-        peers interop interop-ci bench bench-quick bench-smoke docker-test docker-lint clean
+        peers interop interop-ci fault-test deps-faults bench bench-quick bench-smoke docker-test \
+        docker-lint clean
 
 all: build
 
@@ -66,7 +67,7 @@ test-rust: deps
 # 2 cores) and the Docker images with `compose up` (about 4 minutes cold,
 # 30 s when the private engine's cache is warm). docker-lint comes first so
 # a broken Dockerfile fails in seconds, not after the Rust tests.
-test: check-generated lint docker-lint peers test-rust interop-ci bench-smoke bench-quick docker-test
+test: check-generated lint docker-lint peers test-rust interop-ci fault-test bench-smoke bench-quick docker-test
 
 # --- reference peers --------------------------------------------------------
 # Each peer's Makefile installs what it needs (apt packages, Go modules, a
@@ -90,6 +91,29 @@ interop: build peers
 interop-ci: peers
 	$(CARGO) build --release --bins -q
 	target/release/interop-runner
+
+# --- fault suite ------------------------------------------------------------
+# Real peers in network namespaces the suite makes (client, router, server),
+# faults in the router: blackhole (iptables DROP), half-open connection,
+# bandwidth limit (tc tbf). Needs root (CI runs as root). About 1.5 minutes.
+# Narrow it down with CLIENT=, SERVER=, CASE=, JOBS= as for `make interop`.
+# Results: target/faults/{results.json,summary.md,logs/}; interop/SPEC.md
+# "Fault suite" describes the cases.
+FAULT_APT_PACKAGES := iproute2 iptables
+deps-faults:
+	@missing=""; for p in $(FAULT_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing apt packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+FAULT_FLAGS = $(if $(CLIENT),--client $(CLIENT)) $(if $(SERVER),--server $(SERVER)) \
+  $(if $(CASE),--case $(CASE)) $(if $(JOBS),--jobs $(JOBS))
+fault-test: deps-faults peers
+	$(CARGO) build --release --bins -q
+	$(SUDO) target/release/fault-suite $(FAULT_FLAGS)
 
 # --- benchmarks -----------------------------------------------------------
 # Latency, throughput, client comparison and reconnect cost across all peers,
