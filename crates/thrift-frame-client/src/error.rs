@@ -51,7 +51,10 @@ pub enum ClientError {
         source: thrift::Error,
     },
 
-    /// The server answered with an exception (unknown method, bad argument).
+    /// The server answered with an exception: a `TApplicationException`
+    /// (unknown method, a handler's failure) as `thrift::Error::Application`,
+    /// or one the IDL declares as `thrift::Error::User` (see
+    /// [`ClientError::exception`]). The connection stays usable.
     #[error(
         "{call} to {endpoint}: the server answered with an error: {}",
         describe(source)
@@ -85,6 +88,18 @@ impl ClientError {
             self,
             ClientError::ConnectFailed { .. } | ClientError::ConnectionLost { .. }
         )
+    }
+
+    /// The exception of type `E` the IDL declares for the call, if that is
+    /// what the server answered with.
+    pub fn exception<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            ClientError::Application {
+                source: thrift::Error::User(e),
+                ..
+            } => e.downcast_ref::<E>(),
+            _ => None,
+        }
     }
 
     /// The underlying Thrift error, if any.

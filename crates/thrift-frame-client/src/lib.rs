@@ -21,6 +21,7 @@ mod backoff;
 mod borrowed_call;
 mod connect;
 mod error;
+mod retry;
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -30,12 +31,12 @@ use log::{info, warn};
 use thrift::protocol::TMultiplexedOutputProtocol;
 use thrift_frame_idl::ping::PingServiceSyncClient;
 use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
-use thrift_frame_wire::{
-    describe, InputProtocol, OutputProtocol, SharedSocket, TimeoutReporting, WireConfig,
-};
+use thrift_frame_wire::{describe, SharedSocket, TimeoutReporting};
 
 pub use backoff::Backoff;
 pub use error::ClientError;
+pub use retry::{Idempotency, RetryPolicy};
+pub use thrift_frame_wire::{InputProtocol, OutputProtocol, WireConfig};
 pub use thrift_frame_wire::{Limits, Protocol, Transport};
 
 /// How to reach a server and how hard to try.
@@ -59,6 +60,8 @@ pub struct ClientConfig {
     pub backoff: Backoff,
     /// Attempts per idempotent call, the first included.
     pub max_call_attempts: u32,
+    /// Which methods [`ReconnectingClient::call_declared`] may retry.
+    pub retry_policy: RetryPolicy,
 }
 
 impl ClientConfig {
@@ -75,6 +78,7 @@ impl ClientConfig {
             call_timeout: Duration::from_millis(2000),
             backoff: Backoff::default(),
             max_call_attempts: 3,
+            retry_policy: RetryPolicy::none(),
         }
     }
 
@@ -331,19 +335,45 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
         }
     }
 
-    /// Runs one call with the reconnect and retry policy of this crate.
-    fn call<T>(
+    /// Runs `op` (one call of the generated client, named `method`) with
+    /// this crate's reconnect and retry policy: it connects first if needed;
+    /// after a transport error the whole stack is dropped, and an
+    /// idempotent call is sent again on a fresh connection, up to
+    /// `max_call_attempts` attempts in all; a non-idempotent one fails with
+    /// [`ClientError::OutcomeUnknown`]. `op` may run more than once, so it
+    /// must not consume its arguments (clone them, or borrow).
+    ///
+    /// ```no_run
+    /// # use thrift_frame_client::{ClientConfig, Idempotency, PingClient};
+    /// # use thrift_frame_idl::ping::TPingServiceSyncClient;
+    /// let mut client = PingClient::new(ClientConfig::new("127.0.0.1:9091"))?;
+    /// let reply = client.call("output", Idempotency::Idempotent, |c| c.output("hi".into()))?;
+    /// # Ok::<(), thrift_frame_client::ClientError>(())
+    /// ```
+    pub fn call<T>(
         &mut self,
-        name: &'static str,
-        idempotent: bool,
+        method: &'static str,
+        idempotency: Idempotency,
         mut op: impl FnMut(&mut G) -> thrift::Result<T>,
     ) -> Result<T, ClientError> {
+        let idempotent = idempotency == Idempotency::Idempotent;
         self.stats.calls += 1;
-        let result = self.call_inner(name, idempotent, &mut op);
+        let result = self.call_inner(method, idempotent, &mut op);
         if result.is_err() {
             self.stats.failures += 1;
         }
         result
+    }
+
+    /// [`call`](Self::call) with the idempotency `ClientConfig::retry_policy`
+    /// declares for `method`.
+    pub fn call_declared<T>(
+        &mut self,
+        method: &'static str,
+        op: impl FnMut(&mut G) -> thrift::Result<T>,
+    ) -> Result<T, ClientError> {
+        let idempotency = self.config.retry_policy.of(method);
+        self.call(method, idempotency, op)
     }
 
     fn call_inner<T>(
@@ -402,15 +432,16 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
                         source: error,
                     });
                 }
-                thrift::Error::Application(_) => {
-                    // A well-formed exception: the connection is still in step.
+                thrift::Error::Application(_) | thrift::Error::User(_) => {
+                    // A well-formed exception (the server's, or one the IDL
+                    // declares): the connection is still in step.
                     return Err(ClientError::Application {
                         call: name,
                         endpoint,
                         source: error,
                     });
                 }
-                thrift::Error::Protocol(_) | thrift::Error::User(_) => {
+                thrift::Error::Protocol(_) => {
                     // The stream can no longer be trusted to be in step.
                     self.abandon();
                     return Err(ClientError::Protocol {
@@ -427,12 +458,14 @@ impl<G: GeneratedClient> ReconnectingClient<G> {
 impl ReconnectingClient<PingServiceClient> {
     /// `PingService.ping`: the server's `receive len: N`. Idempotent.
     pub fn ping(&mut self, msg: &str) -> Result<String, ClientError> {
-        self.call("ping", true, |c| borrowed_call::string_call(c, "ping", msg))
+        self.call("ping", Idempotency::Idempotent, |c| {
+            borrowed_call::string_call(c, "ping", msg)
+        })
     }
 
     /// `PingService.output`: the server's `You said: <msg>`. Idempotent.
     pub fn output(&mut self, msg: &str) -> Result<String, ClientError> {
-        self.call("output", true, |c| {
+        self.call("output", Idempotency::Idempotent, |c| {
             borrowed_call::string_call(c, "output", msg)
         })
     }
@@ -442,7 +475,9 @@ impl ReconnectingClient<ServClient> {
     /// `Serv.put`: the student's number. Never retried after a broken
     /// connection; see [`ClientError::OutcomeUnknown`].
     pub fn put(&mut self, student: &Student) -> Result<i32, ClientError> {
-        self.call("put", false, |c| c.put(student.clone()))
+        self.call("put", Idempotency::NotIdempotent, |c| {
+            c.put(student.clone())
+        })
     }
 }
 
