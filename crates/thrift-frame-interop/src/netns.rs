@@ -551,6 +551,30 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupted_build_leaves_nothing_behind() {
+        // SAFETY: geteuid(2) has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: network namespaces need root");
+            return;
+        }
+        let log = std::env::temp_dir().join(format!("netns-int-{}.log", std::process::id()));
+        let result = Topology::create(9_998, &log, Arc::new(AtomicBool::new(true)));
+        assert!(matches!(result, Err(CaseError::Interrupted)));
+        let prefix = format!("{PREFIX}{}-9998-", std::process::id());
+        let left: Vec<String> = fs::read_dir("/run/netns")
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|name| name.starts_with(&prefix))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{left:?}");
+        let _ = fs::remove_file(&log);
+    }
+
+    #[test]
     fn tc_and_ss_output() {
         let tc = "qdisc tbf 8001: root refcnt 3 rate 32Mbit burst 64Kb lat 100ms \n \
                   Sent 1048576 bytes 800 pkt (dropped 0, overlimits 12 requeues 0) \n";
