@@ -9,6 +9,18 @@ pub enum ClientError {
     #[error("invalid client configuration: {0}")]
     InvalidConfig(String),
 
+    /// Every connection of a [`SharedClient`](crate::SharedClient) stayed
+    /// busy for as long as a call may take; nothing was sent.
+    #[error(
+        "all {connections} connections to {endpoint} stayed busy for {} ms",
+        waited.as_millis()
+    )]
+    Busy {
+        endpoint: String,
+        connections: usize,
+        waited: Duration,
+    },
+
     /// No connection could be opened within the backoff budget.
     #[error(
         "could not connect to {endpoint} after {attempts} attempts in {} ms: {}",
@@ -86,7 +98,9 @@ impl ClientError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            ClientError::ConnectFailed { .. } | ClientError::ConnectionLost { .. }
+            ClientError::ConnectFailed { .. }
+                | ClientError::ConnectionLost { .. }
+                | ClientError::Busy { .. }
         )
     }
 
@@ -105,7 +119,7 @@ impl ClientError {
     /// The underlying Thrift error, if any.
     pub fn thrift_error(&self) -> Option<&thrift::Error> {
         match self {
-            ClientError::InvalidConfig(_) => None,
+            ClientError::InvalidConfig(_) | ClientError::Busy { .. } => None,
             ClientError::ConnectFailed { source, .. }
             | ClientError::ConnectionLost { source, .. }
             | ClientError::OutcomeUnknown { source, .. }

@@ -22,6 +22,7 @@ mod borrowed_call;
 mod connect;
 mod error;
 mod retry;
+mod shared;
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -36,6 +37,7 @@ use thrift_frame_wire::{describe, SharedSocket, TimeoutReporting};
 pub use backoff::Backoff;
 pub use error::ClientError;
 pub use retry::{Idempotency, RetryPolicy};
+pub use shared::SharedClient;
 pub use thrift_frame_wire::{InputProtocol, OutputProtocol, WireConfig};
 pub use thrift_frame_wire::{Limits, Protocol, Transport};
 

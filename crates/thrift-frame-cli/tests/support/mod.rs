@@ -193,3 +193,17 @@ pub fn ok(call: &Value) -> bool {
 pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
+
+/// Polls `condition` every 5 ms until it holds; fails after `limit`.
+pub fn wait_until(limit: Duration, what: &str, condition: impl Fn() -> bool) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        ensure!(
+            Instant::now() < deadline,
+            "timed out after {} ms waiting until {what}",
+            limit.as_millis()
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
