@@ -40,7 +40,7 @@ pub use error::ServerError;
 pub use handlers::{
     PingHandler, Service, SharedProcessor, StudentHandler, PING_SERVICE_NAME, STUDENT_SERVICE_NAME,
 };
-pub use server::{serve, Server};
+pub use server::{serve, Server, ServerBuilder};
 pub use shutdown::ShutdownSignal;
 pub use stats::{ServeReport, ServerMonitor};
 pub use thrift_frame_wire::{Limits, Protocol, Transport};

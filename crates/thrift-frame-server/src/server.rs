@@ -8,6 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use log::{debug, info, warn};
+use thrift::server::{TMultiplexedProcessor, TProcessor};
 use thrift_frame_wire::SharedSocket;
 
 use crate::connection::Connection;
@@ -58,6 +59,11 @@ pub struct Server {
 }
 
 impl Server {
+    /// A builder: config, then one processor or several registered under names.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
     /// A server for `config.service`.
     pub fn new(listener: TcpListener, config: ServerConfig) -> Result<Server, ServerError> {
         let processor = config.service.processor()?;
@@ -159,6 +165,94 @@ impl Server {
             report.connections, report.calls, report.refused, report.bad_connections
         );
         result.map(|()| report)
+    }
+}
+
+/// Builds a [`Server`] for any processor, or several under names.
+///
+/// ```
+/// use std::net::TcpListener;
+/// use std::time::Duration;
+/// use thrift_frame_server::{Server, ServerConfig, ShutdownSignal};
+/// # use thrift_frame_idl::ping::{PingServiceSyncHandler, PingServiceSyncProcessor};
+/// # struct Handler;
+/// # impl PingServiceSyncHandler for Handler {
+/// #     fn handle_ping(&self, m: String) -> thrift::Result<String> { Ok(m) }
+/// #     fn handle_output(&self, m: String) -> thrift::Result<String> { Ok(m) }
+/// # }
+///
+/// let server = Server::builder()
+///     .config(ServerConfig {
+///         request_timeout: Some(Duration::from_secs(5)),
+///         ..ServerConfig::default()
+///     })
+///     .processor(PingServiceSyncProcessor::new(Handler))
+///     .build(TcpListener::bind("127.0.0.1:0")?)?;
+/// let shutdown = ShutdownSignal::new();
+/// shutdown.trigger();
+/// server.serve(shutdown)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default)]
+pub struct ServerBuilder {
+    config: ServerConfig,
+    single: Option<SharedProcessor>,
+    named: Vec<(String, Box<dyn TProcessor + Send + Sync>)>,
+}
+
+impl ServerBuilder {
+    /// Models, wire, limits and timeouts (default: [`ServerConfig::default`]).
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Serves one service: its generated processor over the user's handler.
+    pub fn processor<P: TProcessor + Send + Sync + 'static>(mut self, processor: P) -> Self {
+        self.single = Some(Arc::new(processor));
+        self
+    }
+
+    /// Serves a service under `name` behind a multiplexed processor; clients
+    /// prefix their calls with `name:` (`TMultiplexedProtocol`). Register as
+    /// many as needed; the names must differ.
+    pub fn register<P: TProcessor + Send + Sync + 'static>(
+        mut self,
+        name: impl Into<String>,
+        processor: P,
+    ) -> Self {
+        self.named.push((name.into(), Box::new(processor)));
+        self
+    }
+
+    /// The server, on a listener the caller has bound.
+    pub fn build(self, listener: TcpListener) -> Result<Server, ServerError> {
+        let processor: SharedProcessor = match (self.single, self.named.is_empty()) {
+            (Some(p), true) => p,
+            (None, false) => {
+                let mut mux = TMultiplexedProcessor::new();
+                for (name, p) in self.named {
+                    mux.register(name.as_str(), p, false)
+                        .map_err(|source| ServerError::Thrift {
+                            context: format!("registering {name} with the multiplexed processor"),
+                            source,
+                        })?;
+                }
+                Arc::new(mux)
+            }
+            (None, true) => {
+                return Err(ServerError::InvalidConfig(
+                    "no processor: call processor() or register()".into(),
+                ))
+            }
+            (Some(_), false) => {
+                return Err(ServerError::InvalidConfig(
+                    "processor() serves one service, register() several: use one or the other"
+                        .into(),
+                ))
+            }
+        };
+        Server::with_processor(listener, self.config, processor)
     }
 }
 
