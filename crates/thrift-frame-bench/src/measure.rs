@@ -4,7 +4,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use thrift_frame_client::{ClientConfig, PingClient};
+use thrift_frame_client::ClientConfig;
+use thrift_frame_demo::{ping_client, PingCalls, PingClient};
 use thrift_frame_wire::WireConfig;
 
 use crate::stats::Summary;
@@ -16,7 +17,7 @@ pub fn client(addr: &str, wire: &WireConfig) -> Result<PingClient, BenchError> {
     let mut config = ClientConfig::new(addr);
     config.wire = wire.clone();
     config.call_timeout = Duration::from_secs(30);
-    PingClient::new(config).map_err(|e| BenchError::client(format!("client for {addr}"), e))
+    ping_client(config, false).map_err(|e| BenchError::client(format!("client for {addr}"), e))
 }
 
 /// Times one ping of `payload` and checks its reply. The benchmark sends

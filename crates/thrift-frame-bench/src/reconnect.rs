@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use thrift_frame_demo::PingCalls;
 use thrift_frame_wire::WireConfig;
 
 use crate::measure;

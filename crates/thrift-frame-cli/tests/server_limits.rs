@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use support::ServerProcess;
-use thrift_frame_client::{ClientConfig, PingClient};
+use thrift_frame_client::ClientConfig;
+use thrift_frame_demo::{ping_client, PingCalls};
 
 /// A compact, buffered `ping("hello")`.
 const PING: &[u8] = &[
@@ -73,7 +74,7 @@ fn fresh_client_is_served(port: u16) -> Result<()> {
     loop {
         let mut config = ClientConfig::new(format!("127.0.0.1:{port}"));
         config.max_call_attempts = 1;
-        let result = PingClient::new(config)?.ping("fresh");
+        let result = ping_client(config, false)?.ping("fresh");
         match result {
             Ok(reply) if reply == "receive len: 5" => return Ok(()),
             Ok(reply) => bail!("wrong reply {reply:?}"),

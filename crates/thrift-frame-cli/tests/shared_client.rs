@@ -12,8 +12,9 @@ use std::time::Duration;
 use anyhow::{anyhow, ensure, Context, Result};
 use support::ServerProcess;
 use tempfile::TempDir;
-use thrift_frame_client::{ClientConfig, Idempotency, PingServiceClient, SharedClient};
-use thrift_frame_idl::ping::TPingServiceSyncClient;
+use thrift_frame_client::{ClientConfig, Idempotency};
+use thrift_frame_demo::ping::TPingServiceSyncClient;
+use thrift_frame_demo::shared_ping_client;
 
 const THREADS: usize = 16;
 const CALLS_PER_THREAD: usize = 60;
@@ -26,7 +27,7 @@ fn sixteen_threads_share_one_client_across_a_server_kill_and_restart() -> Result
     let mut config = ClientConfig::new(format!("127.0.0.1:{port}"));
     config.call_timeout = Duration::from_secs(2);
     // Fewer connections than threads: calls wait for one another's connections.
-    let client = Arc::new(SharedClient::<PingServiceClient>::new(config, 6)?);
+    let client = Arc::new(shared_ping_client(config, 6)?);
     let done = Arc::new(AtomicUsize::new(0));
 
     let threads: Vec<_> = (0..THREADS)

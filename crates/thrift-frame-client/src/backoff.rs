@@ -11,8 +11,11 @@ use rand::Rng;
 /// off by the same failure do not reconnect in lockstep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backoff {
+    /// The first wait.
     pub initial: Duration,
+    /// Each wait is this many times the one before.
     pub multiplier: f64,
+    /// No wait is longer than this.
     pub max_delay: Duration,
     /// 0.0 = no jitter, 1.0 = anywhere between zero and the full delay.
     pub jitter: f64,
@@ -69,6 +72,7 @@ impl Backoff {
             && self.deadline.is_none_or(|d| elapsed < d)
     }
 
+    /// Checks that the values make sense; the error says which does not.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.multiplier.is_finite() && self.multiplier >= 1.0) {
             return Err(format!(

@@ -16,8 +16,11 @@ pub enum ClientError {
         waited.as_millis()
     )]
     Busy {
+        /// The server, as `host:port`.
         endpoint: String,
+        /// The pool's size.
         connections: usize,
+        /// How long the call waited for a connection.
         waited: Duration,
     },
 
@@ -27,9 +30,13 @@ pub enum ClientError {
         elapsed.as_millis(), describe(source)
     )]
     ConnectFailed {
+        /// The server, as `host:port`.
         endpoint: String,
+        /// Attempts made.
         attempts: u32,
+        /// Time spent trying.
         elapsed: Duration,
+        /// The error that ended the last attempt or the call.
         #[source]
         source: thrift::Error,
     },
@@ -41,9 +48,13 @@ pub enum ClientError {
         describe(source)
     )]
     ConnectionLost {
+        /// The method called.
         call: &'static str,
+        /// The server, as `host:port`.
         endpoint: String,
+        /// Attempts made.
         attempts: u32,
+        /// The error that ended the last attempt or the call.
         #[source]
         source: thrift::Error,
     },
@@ -57,8 +68,11 @@ pub enum ClientError {
         describe(source)
     )]
     OutcomeUnknown {
+        /// The method called.
         call: &'static str,
+        /// The server, as `host:port`.
         endpoint: String,
+        /// The error that ended the last attempt or the call.
         #[source]
         source: thrift::Error,
     },
@@ -72,8 +86,11 @@ pub enum ClientError {
         describe(source)
     )]
     Application {
+        /// The method called.
         call: &'static str,
+        /// The server, as `host:port`.
         endpoint: String,
+        /// The error that ended the last attempt or the call.
         #[source]
         source: thrift::Error,
     },
@@ -82,8 +99,11 @@ pub enum ClientError {
     /// transport, or sent more than our limits allow.
     #[error("{call} to {endpoint}: unreadable reply: {}", describe(source))]
     Protocol {
+        /// The method called.
         call: &'static str,
+        /// The server, as `host:port`.
         endpoint: String,
+        /// The error that ended the last attempt or the call.
         #[source]
         source: thrift::Error,
     },

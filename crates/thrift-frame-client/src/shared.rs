@@ -1,11 +1,13 @@
 //! A client that many threads share: a bounded pool of reconnecting
 //! connections.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::reconnecting::BuildClient;
 use crate::{
-    ClientConfig, ClientError, ClientStats, GeneratedClient, Idempotency, ReconnectingClient,
+    ClientConfig, ClientError, ClientStats, Idempotency, InputProtocol, OutputProtocol,
+    ReconnectingClient,
 };
 
 struct Pool<G> {
@@ -26,18 +28,22 @@ struct Pool<G> {
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use thrift_frame_client::{ClientConfig, Idempotency, PingServiceClient, SharedClient};
-/// use thrift_frame_idl::ping::TPingServiceSyncClient;
+/// use thrift_frame_client::{ClientConfig, Idempotency, SharedClient};
+/// # use thrift_frame_client::{InputProtocol, OutputProtocol};
+/// # // Stands in for a client `thrift --gen rs` generates from a user's IDL.
+/// # struct KvSyncClient { _i: InputProtocol, _o: OutputProtocol }
+/// # impl KvSyncClient {
+/// #     fn new(i: InputProtocol, o: OutputProtocol) -> Self { KvSyncClient { _i: i, _o: o } }
+/// #     fn get(&mut self, _k: String) -> thrift::Result<String> { Ok(String::new()) }
+/// # }
 ///
-/// let client = Arc::new(SharedClient::<PingServiceClient>::new(
-///     ClientConfig::new("127.0.0.1:9091"),
-///     8,
-/// )?);
+/// let config = ClientConfig::new("127.0.0.1:9090");
+/// let client = Arc::new(SharedClient::new(config, 8, KvSyncClient::new)?);
 /// let threads: Vec<_> = (0..16)
 ///     .map(|i| {
 ///         let client = client.clone();
 ///         std::thread::spawn(move || {
-///             client.call("output", Idempotency::Idempotent, |c| c.output(format!("{i}")))
+///             client.call("get", Idempotency::Idempotent, |c| c.get(format!("key-{i}")))
 ///         })
 ///     })
 ///     .collect();
@@ -48,6 +54,7 @@ struct Pool<G> {
 /// ```
 pub struct SharedClient<G> {
     config: ClientConfig,
+    build: BuildClient<G>,
     max_connections: usize,
     pool: Mutex<Pool<G>>,
     returned: Condvar,
@@ -66,9 +73,7 @@ impl<G> Drop for Lease<'_, G> {
             return;
         };
         if std::thread::panicking() {
-            if let Some(stack) = client.stack.take() {
-                stack.abort();
-            }
+            client.abandon();
         }
         let mut pool = self.owner.lock();
         pool.idle.push(client);
@@ -83,18 +88,24 @@ impl<G> SharedClient<G> {
     }
 }
 
-impl<G: GeneratedClient> SharedClient<G> {
-    /// A shared client opening at most `max_connections` connections.
-    pub fn new(config: ClientConfig, max_connections: usize) -> Result<Self, ClientError> {
+impl<G> SharedClient<G> {
+    /// A shared client opening at most `max_connections` connections, each
+    /// with a generated client made by `build` (the generated `new`).
+    pub fn new(
+        config: ClientConfig,
+        max_connections: usize,
+        build: impl Fn(InputProtocol, OutputProtocol) -> G + Send + Sync + 'static,
+    ) -> Result<Self, ClientError> {
         if max_connections == 0 {
             return Err(ClientError::InvalidConfig(
                 "a shared client needs at least one connection".into(),
             ));
         }
         // Validates the configuration once, before any thread calls.
-        ReconnectingClient::<G>::new(config.clone())?;
+        config.validate()?;
         Ok(SharedClient {
             config,
+            build: Arc::new(build),
             max_connections,
             pool: Mutex::new(Pool {
                 idle: Vec::new(),
@@ -120,7 +131,8 @@ impl<G: GeneratedClient> SharedClient<G> {
             if pool.total < self.max_connections {
                 pool.total += 1;
                 drop(pool);
-                let client = ReconnectingClient::new(self.config.clone());
+                let client =
+                    ReconnectingClient::with_builder(self.config.clone(), self.build.clone());
                 return match client {
                     Ok(client) => Ok(Lease {
                         owner: self,
@@ -190,15 +202,5 @@ impl<G: GeneratedClient> SharedClient<G> {
     /// Connections the pool holds now (idle or lent out).
     pub fn connections(&self) -> usize {
         self.lock().total
-    }
-}
-
-impl ClientStats {
-    fn add_difference(&mut self, before: &ClientStats, after: &ClientStats) {
-        self.calls += after.calls - before.calls;
-        self.failures += after.failures - before.failures;
-        self.reconnects += after.reconnects - before.reconnects;
-        self.failed_attempts += after.failed_attempts - before.failed_attempts;
-        self.time_reconnecting += after.time_reconnecting - before.time_reconnecting;
     }
 }

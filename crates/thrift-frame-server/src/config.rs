@@ -5,7 +5,7 @@ use std::time::Duration;
 use thrift_frame_wire::WireConfig;
 
 use crate::descriptors;
-use crate::{ServerError, Service};
+use crate::ServerError;
 
 /// How connections are mapped to threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +42,6 @@ impl ServerModel {
 pub struct ServerConfig {
     /// Protocol, transport and size limits.
     pub wire: WireConfig,
-    /// The processor `serve` runs (ignored by `Server::with_processor`).
-    pub service: Service,
     /// How connections map to threads.
     pub model: ServerModel,
     /// How long a connection may sit between calls (None: forever).
@@ -74,7 +72,6 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             wire: WireConfig::default(),
-            service: Service::Ping,
             model: ServerModel::Threaded,
             idle_timeout: Some(Duration::from_secs(300)),
             stall_timeout: Some(Duration::from_secs(10)),

@@ -16,7 +16,7 @@ use thrift_frame_wire::{
     TimeoutReporting,
 };
 
-use crate::handlers::SharedProcessor;
+use crate::processor::SharedProcessor;
 use crate::registry::{ConnectionState, Registration};
 use crate::stats::ServerStats;
 use crate::{ServerConfig, ShutdownSignal};

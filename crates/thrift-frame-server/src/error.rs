@@ -8,19 +8,27 @@ use thrift_frame_wire::WireError;
 /// logged and that connection is closed.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// The configuration makes no sense; the text says why.
     #[error("invalid server configuration: {0}")]
     InvalidConfig(String),
+    /// Limits or names the wire layer rejects.
     #[error(transparent)]
     Wire(#[from] WireError),
+    /// A socket or thread operation failed.
     #[error("{context}")]
     Io {
+        /// What the server was doing.
         context: String,
+        /// The error it got.
         #[source]
         source: io::Error,
     },
+    /// The thrift crate refused something (e.g. a processor's registration).
     #[error("{context}")]
     Thrift {
+        /// What the server was doing.
         context: String,
+        /// The error it got.
         #[source]
         source: thrift::Error,
     },

@@ -1,9 +1,12 @@
-//! A Thrift server that can be tested, stopped and attacked.
+#![warn(missing_docs)]
+//! A Thrift server for any service, that can be tested, stopped and attacked.
 //!
-//! [`Server`] takes a listener the caller has already bound (tests bind port
-//! 0 and know the port before a single byte is served) and serves until a
-//! [`ShutdownSignal`] is triggered; [`serve`] does both in one call for the
-//! demo services. It runs one of three [`ServerModel`]s, reads every
+//! [`Server::builder`] takes the processor `thrift --gen rs` generates for a
+//! service (over the user's handler), or several registered under names for
+//! a multiplexed server, and a listener the caller has already bound (tests
+//! bind port 0 and know the port before a single byte is served); the server
+//! then serves until a [`ShutdownSignal`] is triggered. [`serve`] does the
+//! same in one call. It runs one of three [`ServerModel`]s, reads every
 //! connection through the wire layer's size limits and timeouts, and closes
 //! a misbehaving connection with one log line that says why, without
 //! disturbing the others.
@@ -26,7 +29,7 @@ mod connection;
 mod descriptors;
 mod dispatch;
 mod error;
-mod handlers;
+mod processor;
 mod registry;
 mod server;
 mod shutdown;
@@ -37,9 +40,7 @@ pub use config::{
     DEFAULT_SHUTDOWN_GRACE,
 };
 pub use error::ServerError;
-pub use handlers::{
-    PingHandler, Service, SharedProcessor, StudentHandler, PING_SERVICE_NAME, STUDENT_SERVICE_NAME,
-};
+pub use processor::SharedProcessor;
 pub use server::{serve, Server, ServerBuilder};
 pub use shutdown::ShutdownSignal;
 pub use stats::{ServeReport, ServerMonitor};

@@ -14,7 +14,7 @@ use thrift_frame_wire::SharedSocket;
 use crate::connection::Connection;
 use crate::descriptors::{self, SpareDescriptor};
 use crate::dispatch::Dispatcher;
-use crate::handlers::SharedProcessor;
+use crate::processor::SharedProcessor;
 use crate::registry::{ConnectionState, Registry};
 use crate::stats::{ServeReport, ServerMonitor, ServerStats};
 use crate::{ServerConfig, ServerError, ShutdownSignal};
@@ -38,10 +38,17 @@ impl Shared {
 ///
 /// ```
 /// use std::net::TcpListener;
+/// use std::sync::Arc;
 /// use thrift_frame_server::{Server, ServerConfig, ShutdownSignal};
+/// # // Stands in for a processor `thrift --gen rs` generates.
+/// # struct KvSyncProcessor;
+/// # impl thrift::server::TProcessor for KvSyncProcessor {
+/// #     fn process(&self, _: &mut dyn thrift::protocol::TInputProtocol,
+/// #                _: &mut dyn thrift::protocol::TOutputProtocol) -> thrift::Result<()> { Ok(()) }
+/// # }
 ///
 /// let listener = TcpListener::bind("127.0.0.1:0")?;
-/// let server = Server::new(listener, ServerConfig::default())?;
+/// let server = Server::with_processor(listener, ServerConfig::default(), Arc::new(KvSyncProcessor))?;
 /// let monitor = server.monitor();
 /// let shutdown = ShutdownSignal::new();
 /// shutdown.trigger(); // a real program triggers it from a signal handler
@@ -64,13 +71,7 @@ impl Server {
         ServerBuilder::default()
     }
 
-    /// A server for `config.service`.
-    pub fn new(listener: TcpListener, config: ServerConfig) -> Result<Server, ServerError> {
-        let processor = config.service.processor()?;
-        Server::with_processor(listener, config, processor)
-    }
-
-    /// A server for any processor; `config.service` is ignored.
+    /// A server running `processor` (see also [`Server::builder`]).
     pub fn with_processor(
         listener: TcpListener,
         config: ServerConfig,
@@ -101,6 +102,17 @@ impl Server {
         }
     }
 
+    /// [`serve`](Self::serve) on a thread of its own; join it for the report.
+    pub fn spawn(
+        self,
+        shutdown: ShutdownSignal,
+    ) -> Result<thread::JoinHandle<Result<ServeReport, ServerError>>, ServerError> {
+        thread::Builder::new()
+            .name("thrift-frame-server".into())
+            .spawn(move || self.serve(shutdown))
+            .map_err(|e| ServerError::io("starting the server thread", e))
+    }
+
     /// Serves until `shutdown` is triggered, then stops accepting, closes
     /// idle connections, gives calls in flight `config.shutdown_grace` to
     /// finish, cuts the connections still open after it, and returns what
@@ -123,8 +135,7 @@ impl Server {
             registry,
         });
         info!(
-            "serving {:?} on {local}: {} protocol, {} transport, {} model, at most {limit} connections",
-            shared.config.service,
+            "serving on {local}: {} protocol, {} transport, {} model, at most {limit} connections",
             shared.config.wire.protocol,
             shared.config.wire.transport,
             shared.config.model.name()
@@ -174,11 +185,17 @@ impl Server {
 /// use std::net::TcpListener;
 /// use std::time::Duration;
 /// use thrift_frame_server::{Server, ServerConfig, ShutdownSignal};
-/// # use thrift_frame_idl::ping::{PingServiceSyncHandler, PingServiceSyncProcessor};
-/// # struct Handler;
-/// # impl PingServiceSyncHandler for Handler {
-/// #     fn handle_ping(&self, m: String) -> thrift::Result<String> { Ok(m) }
-/// #     fn handle_output(&self, m: String) -> thrift::Result<String> { Ok(m) }
+/// # // Stand in for the processors `thrift --gen rs` generates: a user
+/// # // writes `KvSyncProcessor::new(MyHandler)`.
+/// # struct KvSyncProcessor;
+/// # impl thrift::server::TProcessor for KvSyncProcessor {
+/// #     fn process(&self, _: &mut dyn thrift::protocol::TInputProtocol,
+/// #                _: &mut dyn thrift::protocol::TOutputProtocol) -> thrift::Result<()> { Ok(()) }
+/// # }
+/// # struct AdminSyncProcessor;
+/// # impl thrift::server::TProcessor for AdminSyncProcessor {
+/// #     fn process(&self, _: &mut dyn thrift::protocol::TInputProtocol,
+/// #                _: &mut dyn thrift::protocol::TOutputProtocol) -> thrift::Result<()> { Ok(()) }
 /// # }
 ///
 /// let server = Server::builder()
@@ -186,11 +203,17 @@ impl Server {
 ///         request_timeout: Some(Duration::from_secs(5)),
 ///         ..ServerConfig::default()
 ///     })
-///     .processor(PingServiceSyncProcessor::new(Handler))
+///     .processor(KvSyncProcessor)
 ///     .build(TcpListener::bind("127.0.0.1:0")?)?;
 /// let shutdown = ShutdownSignal::new();
-/// shutdown.trigger();
+/// shutdown.trigger(); // a real program triggers it from a signal handler
 /// server.serve(shutdown)?;
+///
+/// // Two services on one port, as "Kv:get", "Admin:stats", ...
+/// let multiplexed = Server::builder()
+///     .register("Kv", KvSyncProcessor)
+///     .register("Admin", AdminSyncProcessor)
+///     .build(TcpListener::bind("127.0.0.1:0")?)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Default)]
@@ -232,11 +255,12 @@ impl ServerBuilder {
             (None, false) => {
                 let mut mux = TMultiplexedProcessor::new();
                 for (name, p) in self.named {
-                    mux.register(name.as_str(), p, false)
-                        .map_err(|source| ServerError::Thrift {
+                    mux.register(name.as_str(), p, false).map_err(|source| {
+                        ServerError::Thrift {
                             context: format!("registering {name} with the multiplexed processor"),
                             source,
-                        })?;
+                        }
+                    })?;
                 }
                 Arc::new(mux)
             }
@@ -259,14 +283,16 @@ impl ServerBuilder {
 /// How long cut connections get to notice before `serve` stops waiting.
 const CUT_CONNECTIONS_GRACE: Duration = Duration::from_secs(1);
 
-/// Serves `config.service` on `listener` until `shutdown` is triggered; see
+/// Serves `processor` on `listener` until `shutdown` is triggered, in the
+/// style of mini-redis's `server::run(listener, shutdown)`; see
 /// [`Server::serve`].
 pub fn serve(
     listener: TcpListener,
-    shutdown: ShutdownSignal,
+    processor: SharedProcessor,
     config: ServerConfig,
+    shutdown: ShutdownSignal,
 ) -> Result<ServeReport, ServerError> {
-    Server::new(listener, config)?.serve(shutdown)
+    Server::with_processor(listener, config, processor)?.serve(shutdown)
 }
 
 /// Turns the shutdown signal into action: closes idle connections, wakes

@@ -19,10 +19,12 @@ pub struct ShutdownSignal {
 }
 
 impl ShutdownSignal {
+    /// A signal not yet triggered.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Tells every server watching this signal to stop; idempotent.
     pub fn trigger(&self) {
         let _guard = self.inner.lock.lock().unwrap_or_else(|p| p.into_inner());
         // SeqCst: pairs with the connection loop's "mark idle, then check the
@@ -31,6 +33,7 @@ impl ShutdownSignal {
         self.inner.cv.notify_all();
     }
 
+    /// Whether [`trigger`](Self::trigger) has been called.
     pub fn is_triggered(&self) -> bool {
         self.inner.flag.load(Ordering::SeqCst)
     }

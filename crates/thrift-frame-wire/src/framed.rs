@@ -18,6 +18,7 @@ pub struct FramedWriter<W> {
 }
 
 impl<W: Write> FramedWriter<W> {
+    /// Frames what is written to `inner`, starting with `capacity` bytes of buffer.
     pub fn new(inner: W, capacity: usize) -> Self {
         let mut frame = Vec::with_capacity(capacity.max(4));
         frame.extend_from_slice(&[0; 4]);

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The wire layer shared by the server and the client: which protocol and
 //! transport to speak, the size limits that bound every allocation made on
 //! behalf of a peer, and the function that stacks transport and protocol on
@@ -50,13 +51,18 @@ pub type OutputProtocol = Box<dyn TOutputProtocol + Send>;
 /// Errors of the wire layer: bad names and inconsistent limits.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
+    /// A protocol name other than `binary` or `compact`.
     #[error("unknown protocol {0:?}: expected binary or compact")]
     UnknownProtocol(String),
+    /// A transport name other than `buffered` or `framed`.
     #[error("unknown transport {0:?}: expected buffered or framed")]
     UnknownTransport(String),
+    /// Limits that contradict each other or the thrift crate's own.
     #[error("invalid limits: {reason}")]
     InvalidLimits {
+        /// Which limits, and why.
         reason: String,
+        /// The thrift crate's objection, if it made one.
         #[source]
         source: Option<thrift::Error>,
     },
@@ -82,8 +88,10 @@ pub enum Transport {
 }
 
 impl Protocol {
+    /// Every protocol, for tests and matrices.
     pub const ALL: [Protocol; 2] = [Protocol::Binary, Protocol::Compact];
 
+    /// The name as command lines spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Binary => "binary",
@@ -93,8 +101,10 @@ impl Protocol {
 }
 
 impl Transport {
+    /// Every transport, for tests and matrices.
     pub const ALL: [Transport; 2] = [Transport::Buffered, Transport::Framed];
 
+    /// The name as command lines spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Transport::Buffered => "buffered",
@@ -140,8 +150,11 @@ impl FromStr for Transport {
 /// Everything needed to stack a connection: protocol, transport and limits.
 #[derive(Debug, Clone)]
 pub struct WireConfig {
+    /// The encoding.
     pub protocol: Protocol,
+    /// The framing.
     pub transport: Transport,
+    /// What a peer may make us allocate.
     pub limits: Limits,
 }
 

@@ -18,17 +18,24 @@ use crate::WireError;
 /// - `max_recursion_depth`: nesting of structs, lists, maps and sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Largest frame (framed transport), checked on its length prefix.
     pub max_frame_size: usize,
+    /// Largest message.
     pub max_message_size: usize,
+    /// Largest string or binary field, checked on its length prefix.
     pub max_string_size: usize,
+    /// Deepest nesting of structs and containers.
     pub max_recursion_depth: usize,
 }
 
 impl Limits {
     /// 16 MiB: sixteen times the largest payload this project sends.
     pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 * 1024 * 1024;
+    /// 16 MiB, as the frame.
     pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+    /// 16 MiB, as the frame.
     pub const DEFAULT_MAX_STRING_SIZE: usize = 16 * 1024 * 1024;
+    /// 64, as the thrift crate's own default.
     pub const DEFAULT_MAX_RECURSION_DEPTH: usize = 64;
 
     /// Builds limits and checks that they are consistent.

@@ -24,15 +24,25 @@ pub enum RequestOutcome {
     /// thrift 0.17 never calls `read_message_end` on the server side, so the
     /// end of the top-level struct is what marks a fully read request.)
     /// `sequence_number` is the one a reply must carry.
-    Complete { name: String, sequence_number: i32 },
+    Complete {
+        /// The method, as sent (`Service:method` when multiplexed).
+        name: String,
+        /// The call's sequence number.
+        sequence_number: i32,
+    },
     /// Reading failed: `name` is the call's name if its header was decoded.
     Failed {
+        /// The method, if its header was decoded.
         name: Option<String>,
+        /// What went wrong.
         error: thrift::Error,
     },
     /// The header was read but the argument struct never was, e.g. for an
     /// unknown method: the rest of the message is still in the stream.
-    Unfinished { name: String },
+    Unfinished {
+        /// The method, as sent.
+        name: String,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -52,6 +62,7 @@ pub struct RequestObserver {
 }
 
 impl RequestObserver {
+    /// An observer with nothing recorded yet.
     pub fn new() -> Self {
         Self::default()
     }
@@ -83,6 +94,7 @@ pub struct ObservedInputProtocol<P> {
 }
 
 impl<P: TInputProtocol> ObservedInputProtocol<P> {
+    /// Reports what `inner` reads to `observer`.
     pub fn new(inner: P, observer: RequestObserver) -> Self {
         ObservedInputProtocol { inner, observer }
     }

@@ -14,6 +14,7 @@ pub struct Utf8Strings<P> {
 }
 
 impl<P> Utf8Strings<P> {
+    /// Validates the strings `inner` reads.
     pub fn new(inner: P) -> Self {
         Utf8Strings { inner }
     }

@@ -15,6 +15,7 @@ pub struct TimeoutReporting<S> {
 }
 
 impl<S> TimeoutReporting<S> {
+    /// Wraps `inner`, whose own timeouts are the ones given (for messages).
     pub fn new(inner: S, read_timeout: Option<Duration>, write_timeout: Option<Duration>) -> Self {
         TimeoutReporting {
             inner,
@@ -23,6 +24,7 @@ impl<S> TimeoutReporting<S> {
         }
     }
 
+    /// The wrapped stream.
     pub fn get_ref(&self) -> &S {
         &self.inner
     }

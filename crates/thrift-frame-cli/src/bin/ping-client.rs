@@ -9,7 +9,10 @@ use clap::{Parser, ValueEnum};
 use thrift_frame_cli::args::{parse_size, ProtocolArg, ServiceArg, TransportArg};
 use thrift_frame_cli::payload::{self, PayloadKind};
 use thrift_frame_cli::report::CallRecord;
-use thrift_frame_client::{Backoff, ClientConfig, ClientStats, Limits, PingClient, StudentClient};
+use thrift_frame_client::{Backoff, ClientConfig, ClientStats, Limits};
+use thrift_frame_demo::{
+    ping_client, student_client, PingCalls, PingClient, StudentCalls, StudentClient,
+};
 use thrift_frame_wire::WireConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,7 +125,6 @@ fn client_config(args: &Args, endpoint: &str) -> anyhow::Result<ClientConfig> {
         transport: args.transport.into(),
         limits,
     };
-    config.multiplexed = args.multiplexed;
     config.connect_timeout = Duration::from_millis(args.connect_timeout_ms);
     config.connect_resend_interval = Duration::from_millis(args.connect_resend_ms);
     config.call_timeout = Duration::from_millis(args.timeout_ms);
@@ -150,8 +152,8 @@ fn targets(args: &Args) -> anyhow::Result<Vec<(String, Target)>> {
         .map(|endpoint| {
             let config = client_config(args, &endpoint)?;
             let target = match args.service {
-                ServiceArg::Ping => Target::Ping(PingClient::new(config)?),
-                ServiceArg::Student => Target::Student(StudentClient::new(config)?),
+                ServiceArg::Ping => Target::Ping(ping_client(config, args.multiplexed)?),
+                ServiceArg::Student => Target::Student(student_client(config, args.multiplexed)?),
             };
             Ok((endpoint, target))
         })

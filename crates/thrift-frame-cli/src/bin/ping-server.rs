@@ -14,7 +14,8 @@ use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use thrift_frame_cli::args::{parse_size, ProtocolArg, ServiceArg, TransportArg};
-use thrift_frame_server::{serve, Limits, ServerConfig, ServerModel, Service, ShutdownSignal};
+use thrift_frame_demo::Service;
+use thrift_frame_server::{serve, Limits, ServerConfig, ServerModel, ShutdownSignal};
 use thrift_frame_wire::WireConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,7 +94,7 @@ fn timeout(ms: u64) -> Option<Duration> {
     (ms > 0).then(|| Duration::from_millis(ms))
 }
 
-fn config(args: &Args) -> anyhow::Result<ServerConfig> {
+fn config(args: &Args) -> anyhow::Result<(ServerConfig, Service)> {
     let limits = Limits::new(
         args.max_frame_size,
         args.max_message_size,
@@ -119,7 +120,6 @@ fn config(args: &Args) -> anyhow::Result<ServerConfig> {
             transport: args.transport.into(),
             limits,
         },
-        service,
         model,
         idle_timeout: timeout(args.idle_timeout_ms),
         stall_timeout: timeout(args.stall_timeout_ms),
@@ -129,27 +129,27 @@ fn config(args: &Args) -> anyhow::Result<ServerConfig> {
         shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
     };
     config.validate().context("checking the server flags")?;
-    Ok(config)
+    Ok((config, service))
 }
 
 fn main() {
     thrift_frame_cli::init_logging();
     let args = Args::parse();
     // Flags that parse but contradict each other are usage errors too.
-    let config = match config(&args) {
+    let (config, service) = match config(&args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("ping-server: {e:#}");
             std::process::exit(2);
         }
     };
-    if let Err(e) = run(&args, config) {
+    if let Err(e) = run(&args, config, service) {
         eprintln!("ping-server: {e:#}");
         std::process::exit(1);
     }
 }
 
-fn run(args: &Args, config: ServerConfig) -> anyhow::Result<()> {
+fn run(args: &Args, config: ServerConfig, service: Service) -> anyhow::Result<()> {
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .with_context(|| format!("binding {}:{}", args.host, args.port))?;
     let port = listener
@@ -182,6 +182,8 @@ fn run(args: &Args, config: ServerConfig) -> anyhow::Result<()> {
     stdout.flush().context("announcing the port")?;
     drop(stdout);
 
-    serve(listener, shutdown, config).context("serving")?;
+    log::info!("service: {service:?}");
+    let processor = service.processor().context("building the processor")?;
+    serve(listener, processor, config, shutdown).context("serving")?;
     Ok(())
 }

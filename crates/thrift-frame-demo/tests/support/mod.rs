@@ -11,7 +11,9 @@ use thrift::protocol::{
     TBinaryOutputProtocol, TCompactOutputProtocol, TFieldIdentifier, TMessageIdentifier,
     TMessageType, TOutputProtocol, TStructIdentifier, TType,
 };
-use thrift_frame_client::{ClientConfig, PingClient};
+use thrift_frame_client::ClientConfig;
+use thrift_frame_demo::Service;
+use thrift_frame_demo::{ping_client, PingCalls};
 use thrift_frame_server::Protocol;
 use thrift_frame_server::{
     ServeReport, Server, ServerConfig, ServerError, ServerMonitor, SharedProcessor, ShutdownSignal,
@@ -29,7 +31,7 @@ impl TestServer {
     /// Binds port 0 before the server thread starts, so the port accepts
     /// connections (into the backlog) from the moment this returns.
     pub fn start(config: ServerConfig) -> Result<TestServer> {
-        let processor = config.service.processor()?;
+        let processor = Service::Ping.processor()?;
         Self::start_with(config, processor)
     }
 
@@ -76,7 +78,7 @@ impl TestServer {
     pub fn assert_serves(&self, msg: &str) -> Result<()> {
         let mut config = ClientConfig::new(self.addr.to_string());
         config.wire = self.config.wire.clone();
-        let mut client = PingClient::new(config)?;
+        let mut client = ping_client(config, false)?;
         let reply = client.ping(msg).context("a good client's ping")?;
         if reply != format!("receive len: {}", msg.len()) {
             bail!("wrong reply {reply:?}");

@@ -10,9 +10,10 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use anyhow::{anyhow, ensure, Context, Result};
-use thrift_frame_client::{Backoff, ClientConfig, ClientError, PingClient, StudentClient};
-use thrift_frame_idl::student::Student;
-use thrift_frame_server::{serve, ServeReport, ServerConfig, ServerError, Service, ShutdownSignal};
+use thrift_frame_client::{Backoff, ClientConfig, ClientError};
+use thrift_frame_demo::student::Student;
+use thrift_frame_demo::{ping_client, student_client, PingCalls, Service, StudentCalls};
+use thrift_frame_server::{serve, ServeReport, ServerConfig, ServerError, ShutdownSignal};
 
 struct Server {
     shutdown: ShutdownSignal,
@@ -23,11 +24,11 @@ fn start_on(listener: TcpListener, service: Service) -> Server {
     let _ = env_logger::builder().is_test(true).try_init();
     let shutdown = ShutdownSignal::new();
     let signal = shutdown.clone();
-    let config = ServerConfig {
-        service,
-        ..ServerConfig::default()
-    };
-    let handle = thread::spawn(move || serve(listener, signal, config));
+    let config = ServerConfig::default();
+    let handle = thread::spawn(move || {
+        let processor = service.processor()?;
+        serve(listener, processor, config, signal)
+    });
     Server { shutdown, handle }
 }
 
@@ -81,7 +82,7 @@ fn ping_survives_a_server_restart_on_the_same_port() -> Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let server = start_on(listener, Service::Ping);
-    let mut client = PingClient::new(quick_config(addr))?;
+    let mut client = ping_client(quick_config(addr), false)?;
     ensure!(client.ping("one")? == "receive len: 3");
     server.stop()?; // closes our idle connection
 
@@ -101,7 +102,7 @@ fn client_started_before_the_server_connects_once_it_is_up() -> Result<()> {
     let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let mut config = quick_config(addr);
     config.backoff.max_attempts = None;
-    let mut client = PingClient::new(config)?;
+    let mut client = ping_client(config, false)?;
     let late = thread::spawn(move || -> Result<Server> {
         thread::sleep(Duration::from_millis(300)); // the server is late: that is the test
         Ok(start_on(TcpListener::bind(addr)?, Service::Ping))
@@ -119,7 +120,7 @@ fn connecting_gives_up_when_the_backoff_budget_is_spent() -> Result<()> {
     let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
     let mut config = quick_config(addr);
     config.backoff.max_attempts = Some(3);
-    let mut client = PingClient::new(config)?;
+    let mut client = ping_client(config, false)?;
     match client.ping("anyone?") {
         Err(e @ ClientError::ConnectFailed { attempts: 3, .. }) => {
             ensure!(e.is_retryable());
@@ -138,7 +139,7 @@ fn connecting_gives_up_when_the_backoff_budget_is_spent() -> Result<()> {
 #[test]
 fn ping_is_retried_on_fresh_connections_then_reported_lost() -> Result<()> {
     let (addr, accepted) = fake_server(false)?;
-    let mut client = PingClient::new(quick_config(addr))?;
+    let mut client = ping_client(quick_config(addr), false)?;
     match client.ping("hello") {
         Err(e @ ClientError::ConnectionLost { attempts: 3, .. }) => ensure!(e.is_retryable()),
         other => {
@@ -155,7 +156,7 @@ fn ping_is_retried_on_fresh_connections_then_reported_lost() -> Result<()> {
 #[test]
 fn put_is_never_retried_and_reports_an_unknown_outcome() -> Result<()> {
     let (addr, accepted) = fake_server(false)?;
-    let mut client = StudentClient::new(quick_config(addr))?;
+    let mut client = student_client(quick_config(addr), false)?;
     let student = Student::new(7, "s".to_string(), true, 20i16);
     match client.put(&student) {
         Err(e @ ClientError::OutcomeUnknown { .. }) => {
@@ -172,7 +173,7 @@ fn put_is_never_retried_and_reports_an_unknown_outcome() -> Result<()> {
 #[test]
 fn a_server_that_never_answers_times_out_with_a_clear_error() -> Result<()> {
     let (addr, accepted) = fake_server(true)?;
-    let mut client = PingClient::new(quick_config(addr))?;
+    let mut client = ping_client(quick_config(addr), false)?;
     match client.ping("hello") {
         Err(e @ ClientError::ConnectionLost { .. }) => {
             ensure!(e.to_string().contains("timed out"), "unclear error: {e}");
@@ -189,7 +190,7 @@ fn application_errors_are_not_retried_and_keep_the_connection() -> Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let server = start_on(listener, Service::Ping);
-    let mut client = StudentClient::new(quick_config(addr))?;
+    let mut client = student_client(quick_config(addr), false)?;
     for _ in 0..2 {
         match client.put(&Student::new(1, "x".to_string(), true, 2i16)) {
             Err(e @ ClientError::Application { .. }) => {

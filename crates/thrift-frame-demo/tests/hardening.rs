@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use support::{assert_closed_by_server, ping_call, send_raw, wait_until, TestServer};
-use thrift_frame_client::{ClientConfig, ClientError, PingClient};
-use thrift_frame_idl::ping::{PingServiceSyncHandler, PingServiceSyncProcessor};
+use thrift_frame_client::{ClientConfig, ClientError};
+use thrift_frame_demo::ping::{PingServiceSyncHandler, PingServiceSyncProcessor};
+use thrift_frame_demo::{ping_client, PingCalls};
 use thrift_frame_server::{Protocol, ServerConfig, ServerModel};
 
 /// The first bytes of a compact `ping` whose string claims 1 MiB, so the
@@ -87,7 +88,7 @@ fn trickling_peers_cannot_hold_the_pool_beyond_the_request_deadline() -> Result<
     let mut config = ClientConfig::new(addr.to_string());
     config.call_timeout = Duration::from_secs(4);
     config.max_call_attempts = 1;
-    let mut client = PingClient::new(config)?;
+    let mut client = ping_client(config, false)?;
     let reply = client
         .ping("hello")
         .context("a normal client behind trickling peers")?;
@@ -222,7 +223,7 @@ fn a_panicking_handler_costs_its_call_not_the_worker() -> Result<()> {
     )?;
     let mut config = ClientConfig::new(server.addr.to_string());
     config.call_timeout = Duration::from_secs(5);
-    let mut client = PingClient::new(config.clone())?;
+    let mut client = ping_client(config.clone(), false)?;
     match client.ping("boom") {
         Err(ClientError::Application {
             source: thrift::Error::Application(e),
@@ -238,7 +239,7 @@ fn a_panicking_handler_costs_its_call_not_the_worker() -> Result<()> {
     ensure!(client.stats().reconnects == 0);
     // So does a new one, after the first has gone.
     drop(client);
-    let mut another = PingClient::new(config)?;
+    let mut another = ping_client(config, false)?;
     ensure!(another.ping("again")? == "receive len: 5");
     drop(another);
     wait_until(Duration::from_secs(5), "the connections have left", || {

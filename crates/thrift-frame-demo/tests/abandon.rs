@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use anyhow::{bail, ensure, Result};
 use socket2::{Domain, Socket, Type};
-use thrift_frame_client::{ClientConfig, ClientError, GeneratedClient, ServClient, StudentClient};
-use thrift_frame_idl::student::{Student, TServSyncClient};
+use thrift_frame_client::{ClientConfig, ClientError};
+use thrift_frame_demo::student::{ServSyncClient, Student, TServSyncClient};
+use thrift_frame_demo::{student_client, StudentCalls};
 use thrift_frame_wire::WireConfig;
 
 /// A `Write` whose bytes the test can read back.
@@ -32,7 +33,7 @@ impl Write for Sink {
 fn encoded_put(student: &Student) -> Vec<u8> {
     let wire = WireConfig::default();
     let sink = Sink::default();
-    let mut client = ServClient::build(
+    let mut client = ServSyncClient::new(
         wire.input_protocol(std::io::empty()),
         wire.output_protocol(sink.clone()),
     );
@@ -65,7 +66,7 @@ fn a_put_given_up_on_never_arrives_later() -> Result<()> {
 
     let mut config = ClientConfig::new(addr.to_string());
     config.call_timeout = Duration::from_millis(300);
-    let mut client = StudentClient::new(config)?;
+    let mut client = student_client(config, false)?;
     client.connect()?;
     let (server_side, _) = listener.accept()?;
     let mut server_side: TcpStream = server_side.into();

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, ensure, Result};
 use support::{assert_closed_by_server, TestServer};
-use thrift_frame_client::{ClientConfig, PingClient};
+use thrift_frame_client::ClientConfig;
+use thrift_frame_demo::{ping_client, PingCalls, PingClient};
 use thrift_frame_server::{ServerConfig, ServerModel};
 
 #[test]
@@ -24,7 +25,7 @@ fn busy_pool_queues_then_refuses_and_serves_the_queue_later() -> Result<()> {
     let client = || -> Result<PingClient> {
         let mut config = ClientConfig::new(server.addr.to_string());
         config.call_timeout = Duration::from_secs(10);
-        Ok(PingClient::new(config)?)
+        Ok(ping_client(config, false)?)
     };
 
     // A holds the only worker: its answered ping proves a worker runs it.

@@ -1,0 +1,72 @@
+//! How to reach a server and how hard to try.
+
+use std::time::Duration;
+
+use thrift_frame_wire::WireConfig;
+
+use crate::{Backoff, ClientError, RetryPolicy};
+
+/// How to reach a server and how hard to try.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `host:port`, resolved again on every connection attempt (a restarted
+    /// container may come back under a new address).
+    pub endpoint: String,
+    /// Protocol, transport and size limits; must match the server's.
+    pub wire: WireConfig,
+    /// For a multiplexed server: the name the service is registered under
+    /// there; every call is sent as `name:method`.
+    pub multiplexed: Option<String>,
+    /// How long one connection attempt may wait for the server to answer.
+    pub connect_timeout: Duration,
+    /// While a connection attempt waits unanswered (its SYN dropped by a
+    /// network outage), a fresh one is started this often; the first to
+    /// connect wins. Without it, the kernel's own SYN retries (1 s, then
+    /// 3 s, ...) would decide how soon a returning path is used.
+    pub connect_resend_interval: Duration,
+    /// Read and write timeout of each call.
+    pub call_timeout: Duration,
+    /// Waits between connection attempts, and when to give up.
+    pub backoff: Backoff,
+    /// Attempts per idempotent call, the first included.
+    pub max_call_attempts: u32,
+    /// Which methods [`ReconnectingClient::call_declared`] may retry.
+    pub retry_policy: RetryPolicy,
+}
+
+impl ClientConfig {
+    /// Defaults: compact protocol, buffered transport, 2000 ms connect and
+    /// call timeouts, a fresh connect attempt every 200 ms while one waits,
+    /// [`Backoff::default`], 3 attempts per idempotent call.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        ClientConfig {
+            endpoint: endpoint.into(),
+            wire: WireConfig::default(),
+            multiplexed: None,
+            connect_timeout: Duration::from_millis(2000),
+            connect_resend_interval: Duration::from_millis(200),
+            call_timeout: Duration::from_millis(2000),
+            backoff: Backoff::default(),
+            max_call_attempts: 3,
+            retry_policy: RetryPolicy::none(),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ClientError> {
+        let invalid = |m: String| ClientError::InvalidConfig(m);
+        if self.connect_timeout.is_zero()
+            || self.call_timeout.is_zero()
+            || self.connect_resend_interval.is_zero()
+        {
+            return Err(invalid("timeouts must be positive".into()));
+        }
+        if self.max_call_attempts == 0 {
+            return Err(invalid("max call attempts must be at least 1".into()));
+        }
+        self.backoff.validate().map_err(invalid)?;
+        self.wire
+            .limits
+            .validate()
+            .map_err(|e| invalid(e.to_string()))
+    }
+}
