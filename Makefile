@@ -9,6 +9,9 @@ CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GEN_RS := crates/thrift-frame-idl/src/generated
 IDL := idl/ping.thrift idl/student.thrift
+# Apache Thrift's cross-test service, generated into the crate that serves it.
+TT_IDL := idl/ThriftTest.thrift
+TT_GEN_RS := crates/thrift-frame-thrifttest/src/generated
 
 .PHONY: all deps deps-apt generate check-generated build test test-rust lint fmt \
         peers interop interop-ci fault-test deps-faults bench bench-quick bench-smoke docker-test \
@@ -39,13 +42,20 @@ generate: deps-apt
 	@tmp=$$(mktemp -d); \
 	for f in $(IDL); do thrift -out $$tmp --gen rs $$f; done; \
 	cp $$tmp/*.rs $(GEN_RS)/; rm -rf $$tmp; \
-	echo "regenerated $(GEN_RS) from $(IDL)"
+	echo "regenerated $(GEN_RS) from $(IDL)"; \
+	tmp=$$(mktemp -d); thrift -out $$tmp --gen rs $(TT_IDL); \
+	cp $$tmp/*.rs $(TT_GEN_RS)/; rm -rf $$tmp; \
+	echo "regenerated $(TT_GEN_RS) from $(TT_IDL)"
 
 # Fails when the committed bindings differ from what the IDL generates.
 check-generated: deps-apt
 	@tmp=$$(mktemp -d); \
 	for f in $(IDL); do thrift -out $$tmp --gen rs $$f; done; \
 	if ! diff -ru $$tmp $(GEN_RS); then \
+	  echo "generated code is stale: run 'make generate' and commit"; rm -rf $$tmp; exit 1; \
+	fi; rm -rf $$tmp; \
+	tmp=$$(mktemp -d); thrift -out $$tmp --gen rs $(TT_IDL); \
+	if ! diff -ru $$tmp $(TT_GEN_RS); then \
 	  echo "generated code is stale: run 'make generate' and commit"; rm -rf $$tmp; exit 1; \
 	fi; rm -rf $$tmp; echo "generated code matches the IDL"
 
