@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Apache Thrift's cross-language test service, `ThriftTest` (and
 //! `SecondService` for multiplexing), on this repository's framework: the
 //! hardened [`thrift_frame_server`] and the reconnecting
