@@ -133,11 +133,18 @@ fn expect_value<T: Debug>(
     move |result| match result {
         Ok(got) if eq(&got, &expected) => Ok(()),
         Ok(got) => Err((
-            shorten(format!("expected {expected:?}, got {got:?}")),
+            format!(
+                "expected {}, got {}",
+                shorten(format!("{expected:?}")),
+                shorten(format!("{got:?}"))
+            ),
             false,
         )),
         Err(e) => Err((
-            format!("expected {expected:?}, got error: {e}"),
+            format!(
+                "{}, got error: {e}",
+                shorten(format!("expected {expected:?}"))
+            ),
             timed_out(&e),
         )),
     }
