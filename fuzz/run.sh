@@ -42,8 +42,14 @@ for t in "${targets[@]}"; do
     exit 1
   fi
   metric() { sed -n "s/^stat::$1: *//p" "$logs/$t.log" | tail -n 1; }
-  summary+=("$(printf '%-15s %4d s  %9s runs  %6s exec/s  corpus %5d inputs  peak rss %s MB' \
+  # libFuzzer's own corpus (inputs that add coverage, size) and edges
+  # covered, from its last status line; the directory keeps more files.
+  done_line=$(grep -E '[[:space:]]DONE[[:space:]]' "$logs/$t.log" | tail -n 1 || true)
+  corp=$(sed -n 's/.* corp: \([^ ]*\).*/\1/p' <<<"$done_line")
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
+  summary+=("$(printf '%-15s %4d s  %9s runs  %6s exec/s  corpus %s (%d files)  cov %s  peak rss %s MB' \
     "$t" "$(( $(date +%s) - start ))" "$(metric number_of_executed_units)" \
-    "$(metric average_exec_per_sec)" "$(find "fuzz/corpus/$t" -type f | wc -l)" "$(metric peak_rss_mb)")")
+    "$(metric average_exec_per_sec)" "$corp" "$(find "fuzz/corpus/$t" -type f | wc -l)" "$cov" \
+    "$(metric peak_rss_mb)")")
 done
 printf '%s\n' "${summary[@]}"
