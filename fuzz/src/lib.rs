@@ -88,8 +88,9 @@ pub fn call(selector: u8) -> Call {
 /// `WireConfig::input_protocol`, wrapped in an `ObservedInputProtocol`, the
 /// service's processor, and the connection loop's reading of each outcome
 /// (connection.rs): go on after a complete call, skip the arguments of an
-/// unknown method, stop at anything else. Replies go to `out`.
-pub fn serve<W>(selector: u8, stream: &[u8], out: W)
+/// unknown method, stop at anything else. Replies go to `out`. Returns the
+/// calls served whole (the seed generator checks its seeds with it).
+pub fn serve<W>(selector: u8, stream: &[u8], out: W) -> usize
 where
     W: Write + Send + 'static,
 {
@@ -103,24 +104,26 @@ where
         observer.clone(),
     );
     let mut output = wire.output_protocol(out);
+    let mut served = 0;
     for _ in 0..MAX_CALLS {
         let result = processor.process(&mut input, &mut output);
         match (result, observer.take()) {
-            (Ok(()), RequestOutcome::Complete { .. }) => {}
+            (Ok(()), RequestOutcome::Complete { .. }) => served += 1,
             (Ok(()), RequestOutcome::Unfinished { .. }) => {
                 let skipped = input
                     .skip(TType::Struct)
                     .and_then(|()| input.read_message_end());
                 observer.take();
                 if skipped.is_err() {
-                    return;
+                    break;
                 }
             }
             // A rejected call, a broken stream or the end of the input: the
             // server closes the connection.
-            _ => return,
+            _ => break,
         }
     }
+    served
 }
 
 /// A generated client whose replies are `stream`, making the selector's call
@@ -128,35 +131,31 @@ where
 /// to `out`. It is the client `thrift_frame_client` uses
 /// (`GeneratedClient::build` is `PingServiceSyncClient::new` over the same
 /// boxed protocols), built here without that crate so the fuzzers do not
-/// depend on the reconnect machinery around it.
-pub fn call_with_replies<W>(selector: u8, stream: &[u8], out: W)
+/// depend on the reconnect machinery around it. Returns the calls that got
+/// a good reply.
+pub fn call_with_replies<W>(selector: u8, stream: &[u8], out: W) -> usize
 where
     W: Write + Send + 'static,
 {
     let wire = wire(selector);
     let input = wire.input_protocol(Cursor::new(stream.to_vec()));
     let output = wire.output_protocol(out);
-    match call(selector) {
+    let call = call(selector);
+    match call {
         Call::Ping | Call::Output => {
             let mut client = PingServiceSyncClient::new(input, output);
-            for _ in 0..MAX_CALLS {
-                let reply = if call(selector) == Call::Ping {
-                    client.ping(PING_MESSAGE.to_owned())
-                } else {
-                    client.output(OUTPUT_MESSAGE.to_owned())
-                };
-                if reply.is_err() {
-                    return;
-                }
-            }
+            (0..MAX_CALLS)
+                .take_while(|_| match call {
+                    Call::Ping => client.ping(PING_MESSAGE.to_owned()).is_ok(),
+                    _ => client.output(OUTPUT_MESSAGE.to_owned()).is_ok(),
+                })
+                .count()
         }
         Call::Put => {
             let mut client = ServSyncClient::new(input, output);
-            for _ in 0..MAX_CALLS {
-                if client.put(student()).is_err() {
-                    return;
-                }
-            }
+            (0..MAX_CALLS)
+                .take_while(|_| client.put(student()).is_ok())
+                .count()
         }
     }
 }

@@ -17,8 +17,8 @@ use thrift::protocol::{
 };
 use thrift::{ApplicationError, ApplicationErrorKind};
 use thrift_frame_fuzz::{
-    selector, serve, student, wire, Call, Capture, CALLS, OUTPUT_MESSAGE, PING_MESSAGE, SERVICES,
-    WIRES,
+    call_with_replies, selector, serve, student, wire, Call, Capture, CALLS, OUTPUT_MESSAGE,
+    PING_MESSAGE, SERVICES, WIRES,
 };
 use thrift_frame_idl::ping::{PingServiceSyncClient, TPingServiceSyncClient};
 use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
@@ -96,11 +96,11 @@ fn exception_reply(wire: &WireConfig, method: &str) -> thrift::Result<Vec<u8>> {
     Ok(capture.bytes())
 }
 
-/// What the real server answers to `stream`.
-fn replies(selector: u8, stream: &[u8]) -> Vec<u8> {
+/// What the real server answers to `stream`, and how many calls it served.
+fn replies(selector: u8, stream: &[u8]) -> (Vec<u8>, usize) {
     let capture = Capture::default();
-    serve(selector, stream, capture.clone());
-    capture.bytes()
+    let served = serve(selector, stream, capture.clone());
+    (capture.bytes(), served)
 }
 
 fn write_seed(dir: &Path, name: &str, selector: u8, body: &[u8]) {
@@ -149,26 +149,35 @@ fn main() {
         }
         for (s, service) in SERVICES.iter().enumerate() {
             let sel = selector(w, s);
-            // (name, bytes) of every request stream for this service.
-            let mut streams: Vec<(String, Vec<u8>)> = Vec::new();
-            let mut add = |mux: Option<&str>, cases: &[(&str, &[Request])]| {
+            // (name, bytes, whether the server serves a call of it) of
+            // every request stream for this service.
+            let mut streams: Vec<(String, Vec<u8>, bool)> = Vec::new();
+            let mut add = |mux: Option<&str>, cases: &[(&str, &[Request])], servable| {
                 for (name, reqs) in cases {
                     let prefix = mux.map(|m| format!("{m}-")).unwrap_or_default();
-                    streams.push((format!("{prefix}{name}"), requests(&wire, mux, reqs)));
+                    let stream = requests(&wire, mux, reqs);
+                    streams.push((format!("{prefix}{name}"), stream, servable));
                 }
             };
             match service {
-                Service::Ping => add(None, ping_cases),
-                Service::Student => add(None, student_cases),
+                Service::Ping => add(None, ping_cases, true),
+                Service::Student => add(None, student_cases, true),
                 Service::Multiplexed => {
-                    add(Some(PING_SERVICE_NAME), ping_cases);
-                    add(Some(STUDENT_SERVICE_NAME), student_cases);
+                    add(Some(PING_SERVICE_NAME), ping_cases, true);
+                    add(Some(STUDENT_SERVICE_NAME), student_cases, true);
                     // A service the server does not have, and no prefix at all.
-                    add(Some("Nope"), &ping_cases[..1]);
-                    add(None, &ping_cases[..1]);
+                    add(Some("Nope"), &ping_cases[..1], false);
+                    add(None, &ping_cases[..1], false);
                 }
             }
-            for (name, stream) in &streams {
+            for (name, stream, servable) in &streams {
+                // A seed meant as a real call that the server cannot serve
+                // would only exercise the error path: fail loudly instead.
+                let (_, served) = replies(sel, stream);
+                assert!(
+                    served > 0 || !servable,
+                    "{name} ({sel:02x}): the server served no call"
+                );
                 write_seed(&server_dir, name, sel, stream);
                 server_seeds += 1;
             }
@@ -178,15 +187,24 @@ fn main() {
             if *service == Service::Multiplexed {
                 continue;
             }
-            for (name, stream) in &streams {
-                let reply = replies(sel, stream);
+            for (name, stream, _) in &streams {
+                let (reply, _) = replies(sel, stream);
                 let call = match (service, name.as_str()) {
                     (Service::Student, _) => Call::Put,
                     (_, n) if n.starts_with("output") => Call::Output,
                     _ => Call::Ping,
                 };
                 let c = CALLS.iter().position(|&x| x == call).expect("call listed");
-                write_seed(&client_dir, name, selector(w, c), &reply);
+                let client_sel = selector(w, c);
+                // A reply stream that starts with the call's own reply must
+                // get through the client target, or the seed proves nothing.
+                let good = call_with_replies(client_sel, &reply, std::io::sink());
+                let first_is_own = !name.starts_with("unknown");
+                assert!(
+                    good > 0 || !first_is_own,
+                    "{name} ({client_sel:02x}): the client read no reply"
+                );
+                write_seed(&client_dir, name, client_sel, &reply);
                 client_seeds += 1;
             }
         }
