@@ -9,10 +9,13 @@ CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GEN_RS := crates/thrift-frame-idl/src/generated
 IDL := idl/ping.thrift idl/student.thrift
+# Apache Thrift's cross-test service, generated into the crate that serves it.
+TT_IDL := idl/ThriftTest.thrift
+TT_GEN_RS := crates/thrift-frame-thrifttest/src/generated
 
 .PHONY: all deps deps-apt generate check-generated build test test-rust lint fmt \
         peers interop interop-ci fault-test deps-faults bench bench-quick bench-smoke docker-test \
-        docker-lint clean
+        docker-lint fuzz fuzz-smoke clean
 
 all: build
 
@@ -39,13 +42,20 @@ generate: deps-apt
 	@tmp=$$(mktemp -d); \
 	for f in $(IDL); do thrift -out $$tmp --gen rs $$f; done; \
 	cp $$tmp/*.rs $(GEN_RS)/; rm -rf $$tmp; \
-	echo "regenerated $(GEN_RS) from $(IDL)"
+	echo "regenerated $(GEN_RS) from $(IDL)"; \
+	tmp=$$(mktemp -d); thrift -out $$tmp --gen rs $(TT_IDL); \
+	cp $$tmp/*.rs $(TT_GEN_RS)/; rm -rf $$tmp; \
+	echo "regenerated $(TT_GEN_RS) from $(TT_IDL)"
 
 # Fails when the committed bindings differ from what the IDL generates.
 check-generated: deps-apt
 	@tmp=$$(mktemp -d); \
 	for f in $(IDL); do thrift -out $$tmp --gen rs $$f; done; \
 	if ! diff -ru $$tmp $(GEN_RS); then \
+	  echo "generated code is stale: run 'make generate' and commit"; rm -rf $$tmp; exit 1; \
+	fi; rm -rf $$tmp; \
+	tmp=$$(mktemp -d); thrift -out $$tmp --gen rs $(TT_IDL); \
+	if ! diff -ru $$tmp $(TT_GEN_RS); then \
 	  echo "generated code is stale: run 'make generate' and commit"; rm -rf $$tmp; exit 1; \
 	fi; rm -rf $$tmp; echo "generated code matches the IDL"
 
@@ -67,7 +77,7 @@ test-rust: deps
 # 2 cores) and the Docker images with `compose up` (about 4 minutes cold,
 # 30 s when the private engine's cache is warm). docker-lint comes first so
 # a broken Dockerfile fails in seconds, not after the Rust tests.
-test: check-generated lint docker-lint peers test-rust interop-ci fault-test bench-smoke bench-quick docker-test
+test: check-generated lint docker-lint peers test-rust interop-ci fault-test fuzz-smoke bench-smoke bench-quick docker-test
 
 # --- reference peers --------------------------------------------------------
 # Each peer's Makefile installs what it needs (apt packages, Go modules, a
@@ -131,6 +141,20 @@ bench-quick: deps peers
 bench-smoke: deps
 	$(CARGO) build --release --bins -q
 	target/release/bench --smoke
+
+# --- fuzzing ----------------------------------------------------------------
+# cargo fuzz targets in fuzz/ (its own workspace): the server's request
+# reading on every protocol x transport and service, and the client's reply
+# reading. Each run writes the seed corpus from real calls first, then fuzzes
+# each target in turn; installs nightly and cargo-fuzz when missing. Crashing
+# inputs land in fuzz/artifacts/<target>/. See fuzz/run.sh.
+FUZZ_SECONDS ?= 180
+fuzz:
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+
+# 30 s per target, so the targets cannot rot (part of `make test`).
+fuzz-smoke:
+	bash fuzz/run.sh 30
 
 # --- Docker -----------------------------------------------------------------
 # The images and `docker compose up` for real, here, without a registry: a

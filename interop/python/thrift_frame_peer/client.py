@@ -297,6 +297,11 @@ class ThriftClient:
                 pause = min(remaining, backoff.next_pause()) if attempts > 1 else 0.0
                 log(f"{self.endpoint}: {method} failed: {why}; reconnecting to retry in {pause * 1000:.0f} ms")
                 time.sleep(pause)
+            except Stop:
+                # SIGTERM/SIGINT mid-call: the request may be half sent, so the
+                # connection is abandoned like after a failed call.
+                self._discard_broken()
+                raise
             except TApplicationException as exc:
                 # A well-formed error reply: the connection is still in step.
                 raise CallError(f"application error: {exc.message or exc}") from None

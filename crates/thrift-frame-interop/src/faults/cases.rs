@@ -98,9 +98,7 @@ const _: () = assert!(MID_CALL_BYTES < 1024 * 1024 / 2);
 // the abandoned request needs to arrive (its backoff doubles from 200 ms:
 // the first retransmission after the outage comes at most about as long
 // after it as the outage lasted).
-const PUT_FLAGS: [&str; 8] = [
-    "--service",
-    "student",
+const PUT_FLAGS: [&str; 6] = [
     "--rounds",
     "400",
     "--interval-ms",
@@ -228,6 +226,7 @@ fn start_client(
     plan: &FaultPlan,
     topology: &Topology,
     port: u16,
+    service: Service,
     case_flags: &[&str],
 ) -> Result<ClientProcess, CaseError> {
     let mut args = vec![
@@ -239,9 +238,13 @@ fn start_client(
     args.extend(WIRE.iter().map(|arg| arg.to_string()));
     args.push("--json".to_owned());
     args.extend(case_flags.iter().map(|flag| flag.to_string()));
-    let pings = !case_flags.contains(&"student");
-    if pings && !NO_CALL_ATTEMPTS_FLAG.contains(&plan.cell.client.as_str()) {
-        args.extend(["--call-attempts".to_owned(), CALL_ATTEMPTS.to_owned()]);
+    match service {
+        Service::Student => args.extend(["--service".to_owned(), "student".to_owned()]),
+        // put is never retried; ping is, and the count is part of the case.
+        Service::Ping if !NO_CALL_ATTEMPTS_FLAG.contains(&plan.cell.client.as_str()) => {
+            args.extend(["--call-attempts".to_owned(), CALL_ATTEMPTS.to_owned()]);
+        }
+        Service::Ping => {}
     }
     let command = topology.client.exec(&plan.client_program, &args);
     launch_client(&plan.logs, &command, "client")
@@ -328,7 +331,7 @@ fn blackhole_stream(
     figures: &mut Figures,
 ) -> Result<String, CaseError> {
     let server = start_server(plan, topology, 0, Service::Ping, "server")?;
-    let client = start_client(plan, topology, server.port, &STREAM_FLAGS)?;
+    let client = start_client(plan, topology, server.port, Service::Ping, &STREAM_FLAGS)?;
     let client = await_ok_calls(plan, client, STREAM_OK_BEFORE, "the blackhole")?;
     blackhole(plan, topology)?;
     plan.deadline.pause(STREAM_OUTAGE, "the blackhole to end")?;
@@ -360,7 +363,7 @@ fn half_open(
         "bandwidth towards the server limited to {HALF_OPEN_RATE}"
     ));
     let mut server = start_server(plan, topology, FIXED_PORT, Service::Ping, "server")?;
-    let client = start_client(plan, topology, FIXED_PORT, &HALF_OPEN_FLAGS)?;
+    let client = start_client(plan, topology, FIXED_PORT, Service::Ping, &HALF_OPEN_FLAGS)?;
     let mut client = await_ok_calls(plan, client, HALF_OPEN_OK_BEFORE, "the half-open")?;
     // The next 1 MiB call starts as the last line is printed; wait until a
     // good part of it has crossed the router.
@@ -423,7 +426,7 @@ fn put_blackhole(
         )));
     }
     let server = start_server(plan, topology, 0, Service::Student, "server")?;
-    let client = start_client(plan, topology, server.port, &PUT_FLAGS)?;
+    let client = start_client(plan, topology, server.port, Service::Student, &PUT_FLAGS)?;
     let client = await_ok_calls(plan, client, PUT_OK_BEFORE, "the blackhole")?;
     blackhole(plan, topology)?;
     plan.deadline.pause(PUT_OUTAGE, "the blackhole to end")?;
@@ -498,7 +501,7 @@ fn outage_recovery(
     figures: &mut Figures,
 ) -> Result<String, CaseError> {
     let server = start_server(plan, topology, 0, Service::Ping, "server")?;
-    let mut client = start_client(plan, topology, server.port, &RECOVERY_FLAGS)?;
+    let mut client = start_client(plan, topology, server.port, Service::Ping, &RECOVERY_FLAGS)?;
     let schedule = recovery::outage_schedule(plan.seed, recovery::OUTAGES);
     for (number, outage) in schedule.iter().enumerate() {
         client = await_ok_calls(

@@ -322,13 +322,14 @@ pub fn run_cell(
             topology.server.name(),
             topology.iptables_backend()
         ));
+        // The case's processes are gone when it returns; the topology goes
+        // at the end of this closure, whatever the outcome.
         let outcome = cases::run_case(&plan, &mut topology, &mut figures);
         plan.logs.note(&match &outcome {
             Ok(summary) => format!("pass: {summary}"),
             Err(error) => format!("not passed: {error}"),
         });
         outcome
-        // The case's processes are gone by now; the topology goes here.
     })();
     let (status, message) = match outcome {
         Ok(summary) => (Status::Pass, summary),

@@ -1,0 +1,194 @@
+//! What the fuzz targets and the seed generator share: how the first input
+//! byte picks the wire and the service, and the two paths under test, built
+//! the way the server and the client build them.
+//!
+//! Input layout, for both targets: byte 0 is the selector, the rest is the
+//! byte stream the peer sent. Selector bits: 0 = protocol (binary, compact),
+//! 1 = transport (buffered, framed), bits 2.. = what runs on top
+//! ([`Service`] for the server, [`Call`] for the client), modulo its count.
+
+use std::io::{self, Cursor, Write};
+use std::sync::{Arc, Mutex};
+
+use thrift::protocol::{TInputProtocol, TType};
+use thrift_frame_idl::ping::{PingServiceSyncClient, TPingServiceSyncClient};
+use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
+use thrift_frame_demo::Service;
+use thrift_frame_wire::{
+    Limits, ObservedInputProtocol, Protocol, RequestObserver, RequestOutcome, Transport, WireConfig,
+};
+
+/// Frame, message and string limit: small, so that inputs of a few KiB reach
+/// the limit checks (the server's default is 16 MiB, which no fuzz input of
+/// sensible size would get near).
+pub const LIMIT: usize = 64 * 1024;
+
+/// Calls served, or made, per input at most. One input may hold several
+/// requests back to back, as a connection does; the bound keeps a stream of
+/// tiny valid requests from running long.
+pub const MAX_CALLS: usize = 64;
+
+/// Every protocol x transport, in selector order (bits 0 and 1).
+pub const WIRES: [(Protocol, Transport); 4] = [
+    (Protocol::Binary, Transport::Buffered),
+    (Protocol::Compact, Transport::Buffered),
+    (Protocol::Binary, Transport::Framed),
+    (Protocol::Compact, Transport::Framed),
+];
+
+/// The server's processors, in selector order (bits 2..).
+pub const SERVICES: [Service; 3] = [Service::Ping, Service::Student, Service::Multiplexed];
+
+/// What the client target calls, in selector order (bits 2..).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    Ping,
+    Output,
+    Put,
+}
+
+pub const CALLS: [Call; 3] = [Call::Ping, Call::Output, Call::Put];
+
+impl Call {
+    /// The method's name on the wire.
+    pub fn method(self) -> &'static str {
+        match self {
+            Call::Ping => "ping",
+            Call::Output => "output",
+            Call::Put => "put",
+        }
+    }
+}
+
+/// The selector byte for a wire index (into [`WIRES`]) and what runs on top.
+pub fn selector(wire: usize, upper: usize) -> u8 {
+    // Both indexes are tiny (< 4 and < 3), so the shift cannot overflow a u8.
+    ((upper << 2) | (wire & 3)) as u8
+}
+
+/// The wire a selector byte names, with the fuzzing limits.
+pub fn wire(selector: u8) -> WireConfig {
+    let (protocol, transport) = WIRES[usize::from(selector & 3)];
+    WireConfig {
+        protocol,
+        transport,
+        limits: Limits::new(LIMIT, LIMIT, LIMIT).expect("the fuzzing limits are consistent"),
+    }
+}
+
+pub fn service(selector: u8) -> Service {
+    SERVICES[usize::from(selector >> 2) % SERVICES.len()]
+}
+
+pub fn call(selector: u8) -> Call {
+    CALLS[usize::from(selector >> 2) % CALLS.len()]
+}
+
+/// Serves `stream` as one connection of the server does: the wire stack from
+/// `WireConfig::input_protocol`, wrapped in an `ObservedInputProtocol`, the
+/// service's processor, and the connection loop's reading of each outcome
+/// (connection.rs): go on after a complete call, skip the arguments of an
+/// unknown method, stop at anything else. Replies go to `out`. Returns the
+/// calls served whole (the seed generator checks its seeds with it).
+pub fn serve<W>(selector: u8, stream: &[u8], out: W) -> usize
+where
+    W: Write + Send + 'static,
+{
+    let wire = wire(selector);
+    let processor = service(selector)
+        .processor()
+        .expect("the demo processors register");
+    let observer = RequestObserver::new();
+    let mut input = ObservedInputProtocol::new(
+        wire.input_protocol(Cursor::new(stream.to_vec())),
+        observer.clone(),
+    );
+    let mut output = wire.output_protocol(out);
+    let mut served = 0;
+    for _ in 0..MAX_CALLS {
+        let result = processor.process(&mut input, &mut output);
+        match (result, observer.take()) {
+            (Ok(()), RequestOutcome::Complete { .. }) => served += 1,
+            (Ok(()), RequestOutcome::Unfinished { .. }) => {
+                let skipped = input
+                    .skip(TType::Struct)
+                    .and_then(|()| input.read_message_end());
+                observer.take();
+                if skipped.is_err() {
+                    break;
+                }
+            }
+            // A rejected call, a broken stream or the end of the input: the
+            // server closes the connection.
+            _ => break,
+        }
+    }
+    served
+}
+
+/// A generated client whose replies are `stream`, making the selector's call
+/// until one fails, as a client reusing its connection does. Its requests go
+/// to `out`. It is the client `thrift_frame_client` uses
+/// (`ReconnectingClient::new` is given `PingServiceSyncClient::new` over the same
+/// boxed protocols), built here without that crate so the fuzzers do not
+/// depend on the reconnect machinery around it. Returns the calls that got
+/// a good reply.
+pub fn call_with_replies<W>(selector: u8, stream: &[u8], out: W) -> usize
+where
+    W: Write + Send + 'static,
+{
+    let wire = wire(selector);
+    let input = wire.input_protocol(Cursor::new(stream.to_vec()));
+    let output = wire.output_protocol(out);
+    let call = call(selector);
+    match call {
+        Call::Ping | Call::Output => {
+            let mut client = PingServiceSyncClient::new(input, output);
+            (0..MAX_CALLS)
+                .take_while(|_| match call {
+                    Call::Ping => client.ping(PING_MESSAGE.to_owned()).is_ok(),
+                    _ => client.output(OUTPUT_MESSAGE.to_owned()).is_ok(),
+                })
+                .count()
+        }
+        Call::Put => {
+            let mut client = ServSyncClient::new(input, output);
+            (0..MAX_CALLS)
+                .take_while(|_| client.put(student()).is_ok())
+                .count()
+        }
+    }
+}
+
+/// The client target's arguments, also used for the seed requests.
+pub const PING_MESSAGE: &str = "hello";
+pub const OUTPUT_MESSAGE: &str = "héllo wörld";
+
+pub fn student() -> Student {
+    Student::new(7, "student-7-学生".to_owned(), true, 20i16)
+}
+
+/// A `Write` whose bytes can be read back: `serve` and `call_with_replies`
+/// need an owned, `'static` writer, the seed generator the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
