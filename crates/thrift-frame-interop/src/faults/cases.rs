@@ -111,7 +111,7 @@ const PUT_OUTAGE: Duration = Duration::from_secs(3);
 /// How long the suite waits, after the client exited, for the client
 /// namespace's sockets to hand over (or drop) what they still hold.
 const DRAIN_LIMIT: Duration = Duration::from_secs(20);
-const PUT_LOG_FILTER: &str = "RUST_LOG=info,thrift_frame_server::handlers=debug";
+const PUT_LOG_FILTER: &str = "RUST_LOG=info,thrift_frame_demo::handlers=debug";
 
 // --- outage_recovery ---------------------------------------------------------
 // Small pings every 10 ms, forever; 10 seeded outages of 1-5 s. --timeout-ms

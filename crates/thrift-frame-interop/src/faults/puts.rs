@@ -28,7 +28,7 @@ pub fn received_puts(log: &str) -> Vec<ReceivedPut> {
     log.lines().filter_map(parse_put_line).collect()
 }
 
-/// `[2026-12-02T01:40:12.835Z DEBUG thrift_frame_server::handlers] put sno=5`
+/// `[2026-12-02T01:40:12.835Z DEBUG thrift_frame_demo::handlers] put sno=5`
 fn parse_put_line(line: &str) -> Option<ReceivedPut> {
     let (head, message) = line.strip_prefix('[')?.split_once("] ")?;
     let sno = message.trim().strip_prefix("put sno=")?.parse().ok()?;
@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(parse_utc_millis("2026-13-02T01:40:12.835Z"), None);
         assert_eq!(parse_utc_millis("2026-12-02 01:40:12"), None);
         let log = "[2026-12-02T01:40:12.835Z INFO  thrift_frame_server::server] serving Student\n\
-                   [2026-12-02T01:40:12.900Z DEBUG thrift_frame_server::handlers] put sno=5\n\
+                   [2026-12-02T01:40:12.900Z DEBUG thrift_frame_demo::handlers] put sno=5\n\
                    garbage\n";
         assert_eq!(
             received_puts(log),
