@@ -15,7 +15,7 @@ GENERATED := idl/ping.thrift:crates/thrift-frame-idl/src/generated \
              examples/kv/kv.thrift:examples/kv/src
 
 .PHONY: all deps deps-apt generate check-generated build test test-rust lint fmt \
-        peers interop interop-ci fault-test deps-faults bench bench-quick bench-smoke docker-test \
+        peers peers-check interop interop-ci fault-test deps-faults bench bench-quick bench-smoke docker-test \
         docker-lint fuzz fuzz-smoke clean
 
 all: build
@@ -74,7 +74,7 @@ test-rust: deps
 # 2 cores) and the Docker images with `compose up` (about 4 minutes cold,
 # 30 s when the private engine's cache is warm). docker-lint comes first so
 # a broken Dockerfile fails in seconds, not after the Rust tests.
-test: check-generated lint docker-lint peers test-rust interop-ci fault-test fuzz-smoke bench-smoke bench-quick docker-test
+test: check-generated lint docker-lint peers peers-check test-rust interop-ci fault-test fuzz-smoke bench-smoke bench-quick docker-test
 
 # --- reference peers --------------------------------------------------------
 # Each peer's Makefile installs what it needs (apt packages, Go modules, a
@@ -82,6 +82,12 @@ test: check-generated lint docker-lint peers test-rust interop-ci fault-test fuz
 PEERS := cpp go python
 peers: deps-apt
 	@for p in $(PEERS); do $(MAKE) --no-print-directory -C interop/$$p || exit 1; done
+
+# The peers' own checks, where a peer has them (Go: vet, gofmt, go test).
+peers-check: peers
+	@for p in $(PEERS); do \
+	  if grep -q '^check:' interop/$$p/Makefile; then $(MAKE) --no-print-directory -C interop/$$p check || exit 1; fi; \
+	done
 
 # --- main job -------------------------------------------------------------
 # Every client x server x protocol x transport x server model x case, as

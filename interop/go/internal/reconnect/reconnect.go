@@ -19,6 +19,7 @@ import (
 	"log"
 	"math/rand"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -304,9 +305,26 @@ func IsTransportError(err error) bool {
 	if errors.As(err, &ne) {
 		return true
 	}
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, syscall.ECONNREFUSED)
+		errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	// thrift v0.17's PrependError turns an error that is not a TException
+	// into plain text (errors.New(prepend + err.Error())), and the compact
+	// protocol's WriteString returns the socket's error as it is: a write
+	// that failed inside a field arrives here with its type lost, as
+	// "...Args.msg (1) field write error: write tcp ...: i/o timeout".
+	// Only the socket's own words are left to recognise it by.
+	msg := err.Error()
+	for _, socketError := range []string{
+		"i/o timeout", "connection reset by peer", "broken pipe", "connection refused", ": EOF",
+	} {
+		if strings.Contains(msg, socketError) {
+			return true
+		}
+	}
+	return false
 }
 
 // desynchronised reports whether err left unread bytes on the stream, so
