@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use assert_cmd::Command as AssertCommand;
-use support::{free_port, ok, ClientProcess, ServerProcess, CLIENT, SERVER};
+use support::{free_port, ok, restartable_port, ClientProcess, ServerProcess, CLIENT, SERVER};
 use tempfile::TempDir;
 
 #[test]
 fn client_survives_sigkill_and_restart_of_the_server() -> Result<()> {
     let dir = TempDir::new()?;
-    let mut server = ServerProcess::start(&dir, 0, &[])?;
+    let mut server = ServerProcess::start(&dir, restartable_port()?, &[])?;
     let port = server.port.to_string();
     let mut client = ClientProcess::start(
         &dir,

@@ -10,7 +10,9 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
-use support::{ok, peer_bin, peer_built, ClientProcess, ServerProcess, CLIENT, SERVER};
+use support::{
+    ok, peer_bin, peer_built, restartable_port, ClientProcess, ServerProcess, CLIENT, SERVER,
+};
 use tempfile::TempDir;
 
 const WIRES: [(&str, &str); 4] = [
@@ -107,7 +109,7 @@ fn client_survives_restart(lang: &str) -> Result<()> {
     }
     let dir = TempDir::new()?;
     let server_bin = peer_bin(lang, "ping-server")?;
-    let mut server = ServerProcess::start_bin(&server_bin, &dir, 0, &[])?;
+    let mut server = ServerProcess::start_bin(&server_bin, &dir, restartable_port()?, &[])?;
     let port = server.port.to_string();
     let mut client = ClientProcess::start_bin(
         &peer_bin(lang, "ping-client")?,

@@ -22,7 +22,7 @@ const CALLS_PER_THREAD: usize = 60;
 #[test]
 fn sixteen_threads_share_one_client_across_a_server_kill_and_restart() -> Result<()> {
     let dir = TempDir::new()?;
-    let mut server = ServerProcess::start(&dir, 0, &[])?;
+    let mut server = ServerProcess::start(&dir, support::restartable_port()?, &[])?;
     let port = server.port;
     let mut config = ClientConfig::new(format!("127.0.0.1:{port}"));
     config.call_timeout = Duration::from_secs(2);

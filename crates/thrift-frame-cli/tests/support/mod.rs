@@ -106,7 +106,10 @@ impl ServerProcess {
             .trim()
             .strip_prefix("LISTENING ")
             .and_then(|p| p.parse().ok())
-            .ok_or_else(|| anyhow!("no LISTENING line, got {line:?}"))?;
+            .ok_or_else(|| {
+                let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+                anyhow!("no LISTENING line, got {line:?}; server stderr:\n{stderr}")
+            })?;
         Ok(ServerProcess { child, port, log })
     }
 
@@ -216,6 +219,32 @@ pub fn ok(call: &Value) -> bool {
 
 pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A free port for a server that will be killed and restarted on it. Not
+/// from the ephemeral range: there, any client socket of a test running
+/// meanwhile may take the port as its local one while the server is down,
+/// and the restart fails to bind (seen once in `make test`).
+pub fn restartable_port() -> Result<u16> {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .unwrap_or_else(|_| "32768 60999".into());
+    let low: u16 = range
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(32768);
+    // Spread parallel tests over the range below the ephemeral ports.
+    let (first, span) = (10_000u32, u32::from(low).saturating_sub(10_000).max(1));
+    let seed =
+        std::process::id().wrapping_mul(2_654_435_761) ^ (unique() as u32).wrapping_mul(7919);
+    for offset in 0..span.min(10_000) {
+        let port = first + (seed.wrapping_add(offset)) % span;
+        let port = u16::try_from(port).unwrap_or(u16::MAX);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err(anyhow!("no free port below {low}"))
 }
 
 /// Polls `condition` every 5 ms until it holds; fails after `limit`.
