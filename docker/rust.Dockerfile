@@ -24,7 +24,8 @@ WORKDIR /src
 FROM toolchain AS skeleton
 COPY Cargo.toml Cargo.lock ./
 COPY crates crates
-RUN find crates -name '*.rs' -type f -exec sh -c \
+COPY examples examples
+RUN find crates examples -name '*.rs' -type f -exec sh -c \
       'for f; do case "$f" in */src/bin/*|*/main.rs|*/build.rs) printf "fn main() {\n}\n" > "$f";; *) : > "$f";; esac; done' sh {} +
 
 # --- dependencies: downloaded and compiled once per Cargo.lock.
@@ -36,12 +37,14 @@ RUN cargo build --release --locked -p thrift-frame-cli -p thrift-frame-interop
 FROM deps AS build
 COPY idl idl
 COPY crates crates
-# The generated Rust bindings are committed; refuse to build stale ones.
+COPY examples examples
+# The generated Rust bindings of the demo services this image serves are
+# committed; refuse to build stale ones (make check-generated checks them all).
 RUN set -e; tmp=$(mktemp -d); \
-    for f in idl/*.thrift; do thrift -out "$tmp" --gen rs "$f"; done; \
+    for f in idl/ping.thrift idl/student.thrift; do thrift -out "$tmp" --gen rs "$f"; done; \
     diff -ru "$tmp" crates/thrift-frame-idl/src/generated; rm -rf "$tmp"
 # COPY keeps the files' old mtimes; cargo must see them as newer than the skeleton.
-RUN find crates -name '*.rs' -type f -exec touch {} + \
+RUN find crates examples -name '*.rs' -type f -exec touch {} + \
  && cargo build --release --locked -p thrift-frame-cli -p thrift-frame-interop \
  && mkdir -p /out/target/release \
  && cp target/release/ping-server target/release/ping-client target/release/interop-runner \
