@@ -1,8 +1,10 @@
 //! Which demo processor a server runs: one service, or both multiplexed.
 
+use std::sync::Arc;
+
 use thrift_frame_idl::ping::PingServiceSyncProcessor;
 use thrift_frame_idl::student::ServSyncProcessor;
-use thrift_frame_server::{ServerError, SharedProcessor};
+use thrift_frame_server::{multiplexed, ServerError, SharedProcessor};
 
 use crate::{PingHandler, StudentHandler};
 
@@ -27,31 +29,22 @@ impl Service {
     /// This setup's processor, for [`thrift_frame_server::Server::with_processor`]
     /// or [`thrift_frame_server::serve`].
     pub fn processor(self) -> Result<SharedProcessor, ServerError> {
-        use std::sync::Arc;
         Ok(match self {
             Service::Ping => Arc::new(PingServiceSyncProcessor::new(PingHandler)),
             Service::Student => Arc::new(ServSyncProcessor::new(StudentHandler)),
-            Service::Multiplexed => {
-                let mut mux = thrift::server::TMultiplexedProcessor::new();
-                for (name, p) in [
+            Service::Multiplexed => multiplexed(
+                vec![
                     (
-                        PING_SERVICE_NAME,
-                        Box::new(PingServiceSyncProcessor::new(PingHandler))
-                            as Box<dyn thrift::server::TProcessor + Send + Sync>,
+                        PING_SERVICE_NAME.to_string(),
+                        Box::new(PingServiceSyncProcessor::new(PingHandler)),
                     ),
                     (
-                        STUDENT_SERVICE_NAME,
+                        STUDENT_SERVICE_NAME.to_string(),
                         Box::new(ServSyncProcessor::new(StudentHandler)),
                     ),
-                ] {
-                    mux.register(name, p, false)
-                        .map_err(|source| ServerError::Thrift {
-                            context: format!("registering {name}"),
-                            source,
-                        })?;
-                }
-                Arc::new(mux)
-            }
+                ],
+                None,
+            )?,
         })
     }
 }

@@ -40,7 +40,7 @@ pub use config::{
     DEFAULT_SHUTDOWN_GRACE,
 };
 pub use error::ServerError;
-pub use processor::SharedProcessor;
+pub use processor::{multiplexed, NamedProcessor, SharedProcessor};
 pub use server::{serve, Server, ServerBuilder};
 pub use shutdown::ShutdownSignal;
 pub use stats::{ServeReport, ServerMonitor};

@@ -8,13 +8,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use log::{debug, info, warn};
-use thrift::server::{TMultiplexedProcessor, TProcessor};
+use thrift::server::TProcessor;
 use thrift_frame_wire::SharedSocket;
 
 use crate::connection::Connection;
 use crate::descriptors::{self, SpareDescriptor};
 use crate::dispatch::Dispatcher;
-use crate::processor::SharedProcessor;
+use crate::processor::{multiplexed, NamedProcessor, SharedProcessor};
 use crate::registry::{ConnectionState, Registry};
 use crate::stats::{ServeReport, ServerMonitor, ServerStats};
 use crate::{ServerConfig, ServerError, ShutdownSignal};
@@ -220,7 +220,7 @@ impl Server {
 pub struct ServerBuilder {
     config: ServerConfig,
     single: Option<SharedProcessor>,
-    named: Vec<(String, Box<dyn TProcessor + Send + Sync>)>,
+    named: Vec<NamedProcessor>,
 }
 
 impl ServerBuilder {
@@ -252,18 +252,7 @@ impl ServerBuilder {
     pub fn build(self, listener: TcpListener) -> Result<Server, ServerError> {
         let processor: SharedProcessor = match (self.single, self.named.is_empty()) {
             (Some(p), true) => p,
-            (None, false) => {
-                let mut mux = TMultiplexedProcessor::new();
-                for (name, p) in self.named {
-                    mux.register(name.as_str(), p, false).map_err(|source| {
-                        ServerError::Thrift {
-                            context: format!("registering {name} with the multiplexed processor"),
-                            source,
-                        }
-                    })?;
-                }
-                Arc::new(mux)
-            }
+            (None, false) => multiplexed(self.named, None)?,
             (None, true) => {
                 return Err(ServerError::InvalidConfig(
                     "no processor: call processor() or register()".into(),
@@ -362,7 +351,10 @@ impl RateLimitedWarning {
     }
 
     fn warn(&mut self, message: impl FnOnce() -> String) {
-        let due = self.last.is_none_or_elapsed(self.interval);
+        let due = match self.last {
+            None => true,
+            Some(last) => last.elapsed() >= self.interval,
+        };
         if !due {
             self.suppressed += 1;
             return;
@@ -374,19 +366,6 @@ impl RateLimitedWarning {
         warn!("{}{more}", message());
         self.last = Some(Instant::now());
         self.suppressed = 0;
-    }
-}
-
-trait ElapsedSince {
-    fn is_none_or_elapsed(&self, interval: Duration) -> bool;
-}
-
-impl ElapsedSince for Option<Instant> {
-    fn is_none_or_elapsed(&self, interval: Duration) -> bool {
-        match self {
-            None => true,
-            Some(t) => t.elapsed() >= interval,
-        }
     }
 }
 

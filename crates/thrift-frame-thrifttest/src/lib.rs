@@ -68,4 +68,4 @@ pub use report::{
     Failure, Group, MethodTally, Report, EXIT_BASETYPES, EXIT_CONTAINERS, EXIT_EXCEPTIONS,
     EXIT_STRUCTS, EXIT_TIMEOUT, EXIT_UNKNOWN,
 };
-pub use service::{processor, SharedProcessor, SECOND_SERVICE_NAME, THRIFT_TEST_SERVICE_NAME};
+pub use service::{processor, SECOND_SERVICE_NAME, THRIFT_TEST_SERVICE_NAME};

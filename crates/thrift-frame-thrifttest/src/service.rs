@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use thrift::server::{TMultiplexedProcessor, TProcessor};
+use thrift_frame_server::{multiplexed, ServerError, SharedProcessor};
 
 use crate::handler::SecondServiceHandler;
 use crate::thrift_test::{
@@ -15,26 +15,25 @@ pub const THRIFT_TEST_SERVICE_NAME: &str = "ThriftTest";
 /// The name a multiplexed server registers `SecondService` under (upstream's).
 pub const SECOND_SERVICE_NAME: &str = "SecondService";
 
-/// A processor shared by every connection of a server.
-pub type SharedProcessor = Arc<dyn TProcessor + Send + Sync>;
-
 /// The processor for `handler`: `ThriftTest` alone, or, when `multiplexed`,
-/// a [`TMultiplexedProcessor`] with `ThriftTest` (also the default, for
-/// clients that do not prefix the service name) and `SecondService`.
-pub fn processor<H>(handler: H, multiplexed: bool) -> thrift::Result<SharedProcessor>
+/// `ThriftTest` (also the default, for clients that do not prefix the
+/// service name) and `SecondService` behind a multiplexed processor.
+pub fn processor<H>(handler: H, multiplexed_server: bool) -> Result<SharedProcessor, ServerError>
 where
     H: ThriftTestSyncHandler + Send + Sync + 'static,
 {
     let thrift_test = ThriftTestSyncProcessor::new(handler);
-    if !multiplexed {
+    if !multiplexed_server {
         return Ok(Arc::new(thrift_test));
     }
-    let mut mux = TMultiplexedProcessor::new();
-    mux.register(THRIFT_TEST_SERVICE_NAME, Box::new(thrift_test), true)?;
-    mux.register(
-        SECOND_SERVICE_NAME,
-        Box::new(SecondServiceSyncProcessor::new(SecondServiceHandler)),
-        false,
-    )?;
-    Ok(Arc::new(mux))
+    multiplexed(
+        vec![
+            (THRIFT_TEST_SERVICE_NAME.to_string(), Box::new(thrift_test)),
+            (
+                SECOND_SERVICE_NAME.to_string(),
+                Box::new(SecondServiceSyncProcessor::new(SecondServiceHandler)),
+            ),
+        ],
+        Some(THRIFT_TEST_SERVICE_NAME),
+    )
 }
