@@ -1,16 +1,19 @@
 //! What the `ping-server` and `ping-client` binaries share beyond the
-//! libraries: command-line value types, payloads, and the per-call report.
+//! libraries: command-line value types, payloads, the per-call report, and
+//! what a server binary does as a process. `thrifttest-server` and
+//! `thrifttest-client` use it too.
 
 pub mod args;
 pub mod payload;
 pub mod report;
+pub mod server_process;
 
-/// Logs to stderr at `info` unless `RUST_LOG` says otherwise, with
+/// Logs to stderr at `default` (e.g. `info`) unless `RUST_LOG` says otherwise, with
 /// millisecond timestamps so client and server logs can be lined up. A
 /// panic is logged as one ERROR line (thread, place, message) instead of the
 /// default hook's unformatted text, so it lines up with the rest.
-pub fn init_logging() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+pub fn init_logging(default: &str) {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
         .format_timestamp_millis()
         .init();
     std::panic::set_hook(Box::new(|info| {

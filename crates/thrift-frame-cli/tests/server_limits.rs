@@ -151,25 +151,14 @@ fn trickler(port: u16) -> Result<(TcpStream, thread::JoinHandle<()>)> {
     Ok((s, handle))
 }
 
-/// Waits until the server's log contains `text`.
-fn wait_for_log(server: &ServerProcess, text: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !server.log().contains(text) {
-        ensure!(
-            Instant::now() < deadline,
-            "no {text:?} in the log:\n{}",
-            server.log()
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
-    Ok(())
-}
-
-#[test]
-fn sigterm_with_a_trickling_peer_exits_0_after_the_grace_period() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let mut server = ServerProcess::start(
-        &dir,
+/// A `ping-server` whose only deadline is the shutdown grace period, and a
+/// peer trickling a request that never ends into it, under way.
+fn server_with_a_trickler(
+    dir: &tempfile::TempDir,
+    grace_ms: &str,
+) -> Result<(ServerProcess, TcpStream, thread::JoinHandle<()>)> {
+    let server = ServerProcess::start(
+        dir,
         0,
         &[
             "--stall-timeout-ms",
@@ -177,12 +166,19 @@ fn sigterm_with_a_trickling_peer_exits_0_after_the_grace_period() -> Result<()> 
             "--request-timeout-ms",
             "60000",
             "--shutdown-grace-ms",
-            "500",
+            grace_ms,
         ],
     )?;
-    let (_conn, trickling) = trickler(server.port)?;
+    let (conn, trickling) = trickler(server.port)?;
     // Let the request get under way: the trickle is the scenario itself.
     thread::sleep(Duration::from_millis(300));
+    Ok((server, conn, trickling))
+}
+
+#[test]
+fn sigterm_with_a_trickling_peer_exits_0_after_the_grace_period() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (mut server, _conn, trickling) = server_with_a_trickler(&dir, "500")?;
     server.signal("TERM")?;
     let status = server.wait(Duration::from_secs(10))?;
     ensure!(status.success(), "{status:?}\n{}", server.log());
@@ -199,22 +195,13 @@ fn sigterm_with_a_trickling_peer_exits_0_after_the_grace_period() -> Result<()> 
 fn a_second_signal_exits_at_once() -> Result<()> {
     use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir()?;
-    let mut server = ServerProcess::start(
-        &dir,
-        0,
-        &[
-            "--stall-timeout-ms",
-            "60000",
-            "--request-timeout-ms",
-            "60000",
-            "--shutdown-grace-ms",
-            "60000",
-        ],
-    )?;
-    let (_conn, trickling) = trickler(server.port)?;
-    thread::sleep(Duration::from_millis(300));
+    let (mut server, _conn, trickling) = server_with_a_trickler(&dir, "60000")?;
     server.signal("TERM")?;
-    wait_for_log(&server, "shutting down")?;
+    support::wait_until(
+        Duration::from_secs(10),
+        "the server logs its shutdown",
+        || server.log().contains("shutting down"),
+    )?;
     server.signal("TERM")?;
     let status = server.wait(Duration::from_secs(5))?;
     ensure!(

@@ -1,8 +1,10 @@
 //! What `thrifttest-server` and `thrifttest-client` share: the upstream
-//! cross test's flag values, one-line usage errors, logging.
+//! cross test's flag values and one-line usage errors. Logging, `--transport`
+//! and the server process's signals and readiness line come from
+//! `thrift_frame_cli`, as for ping-server.
 
 use clap::{Parser, ValueEnum};
-use thrift_frame_wire::{Protocol, Transport};
+use thrift_frame_wire::Protocol;
 
 /// Exit status for a usage error: an unknown flag, a bad value, or a
 /// combination we cannot serve (interop/SPEC.md).
@@ -35,24 +37,6 @@ impl ProtocolArg {
     }
 }
 
-/// `--transport`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TransportArg {
-    /// No framing.
-    Buffered,
-    /// A 4-byte length before each message.
-    Framed,
-}
-
-impl From<TransportArg> for Transport {
-    fn from(t: TransportArg) -> Transport {
-        match t {
-            TransportArg::Buffered => Transport::Buffered,
-            TransportArg::Framed => Transport::Framed,
-        }
-    }
-}
-
 /// Parses the command line; `--help` and `--version` print and exit 0,
 /// anything else wrong exits [`EXIT_USAGE`] with one line on stderr.
 pub fn parse_or_exit<A: Parser>(program: &str) -> A {
@@ -79,11 +63,4 @@ fn one_line(text: &str) -> String {
         .map(|l| l.trim_start_matches("error: "))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// Logs to stderr at `default` unless `RUST_LOG` says otherwise.
-pub fn init_logging(default: &str) {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
-        .format_timestamp_millis()
-        .init();
 }

@@ -161,7 +161,7 @@ fn targets(args: &Args) -> anyhow::Result<Vec<(String, Target)>> {
 }
 
 fn main() {
-    thrift_frame_cli::init_logging();
+    thrift_frame_cli::init_logging("info");
     let args = Args::parse();
     let targets = match targets(&args) {
         Ok(t) => t,

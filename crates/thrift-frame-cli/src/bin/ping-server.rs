@@ -6,13 +6,11 @@
 //! at once with status 128 + the signal number (143 for SIGTERM, 130 for
 //! SIGINT).
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use signal_hook::consts::{SIGINT, SIGTERM};
 use thrift_frame_cli::args::{parse_size, ProtocolArg, ServiceArg, TransportArg};
 use thrift_frame_demo::Service;
 use thrift_frame_server::{serve, Limits, ServerConfig, ServerModel, ShutdownSignal};
@@ -133,7 +131,7 @@ fn config(args: &Args) -> anyhow::Result<(ServerConfig, Service)> {
 }
 
 fn main() {
-    thrift_frame_cli::init_logging();
+    thrift_frame_cli::init_logging("info");
     let args = Args::parse();
     // Flags that parse but contradict each other are usage errors too.
     let (config, service) = match config(&args) {
@@ -158,29 +156,9 @@ fn run(args: &Args, config: ServerConfig, service: Service) -> anyhow::Result<()
         .port();
 
     let shutdown = ShutdownSignal::new();
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
-        .context("installing signal handlers")?;
-    let on_signal = shutdown.clone();
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            let mut signals = signals.forever();
-            if let Some(sig) = signals.next() {
-                log::info!("received signal {sig}; shutting down (a second signal exits at once)");
-                on_signal.trigger();
-            }
-            if let Some(sig) = signals.next() {
-                log::warn!("received signal {sig} again; exiting at once");
-                std::process::exit(128 + sig);
-            }
-        })
-        .context("starting the signal thread")?;
-
-    // The listener is bound and listening: connections are accepted from now on.
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "LISTENING {port}").context("announcing the port")?;
-    stdout.flush().context("announcing the port")?;
-    drop(stdout);
+    thrift_frame_cli::server_process::shutdown_on_signals(&shutdown)?;
+    // Bound and listening: connections are accepted from now on.
+    thrift_frame_cli::server_process::announce_listening(port)?;
 
     log::info!("service: {service:?}");
     let processor = service.processor().context("building the processor")?;

@@ -8,8 +8,9 @@
 use std::time::Duration;
 
 use clap::Parser;
+use thrift_frame_cli::args::TransportArg;
 use thrift_frame_client::ClientConfig;
-use thrift_frame_thrifttest::cli::{self, ProtocolArg, TransportArg};
+use thrift_frame_thrifttest::cli::{self, ProtocolArg};
 use thrift_frame_thrifttest::retry_policy;
 use thrift_frame_thrifttest::suite::{self, SuiteConfig};
 
@@ -46,7 +47,7 @@ struct Args {
 }
 
 fn main() {
-    cli::init_logging("warn");
+    thrift_frame_cli::init_logging("warn");
     let args: Args = cli::parse_or_exit(PROGRAM);
     if args.timeout_ms <= 1000 {
         cli::usage_error(PROGRAM, "--timeout-ms must be more than 1000");

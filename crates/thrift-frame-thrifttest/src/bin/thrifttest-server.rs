@@ -4,14 +4,13 @@
 //! stdout once it accepts connections; SIGTERM or SIGINT stops it (exit 0),
 //! a second one exits at once. Contract: interop/SPEC.md, "ThriftTest".
 
-use std::io::Write;
 use std::net::TcpListener;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use thrift_frame_cli::args::TransportArg;
 use thrift_frame_server::{Server, ServerConfig, ServerModel, ShutdownSignal};
-use thrift_frame_thrifttest::cli::{self, ProtocolArg, TransportArg};
+use thrift_frame_thrifttest::cli::{self, ProtocolArg};
 use thrift_frame_thrifttest::{processor, ThriftTestHandler};
 
 const PROGRAM: &str = "thrifttest-server";
@@ -73,7 +72,7 @@ fn config(args: &Args) -> Result<ServerConfig, String> {
 }
 
 fn main() {
-    cli::init_logging("info");
+    thrift_frame_cli::init_logging("info");
     let args: Args = cli::parse_or_exit(PROGRAM);
     let config = config(&args).unwrap_or_else(|e| cli::usage_error(PROGRAM, &e));
     if let Err(e) = run(&args, config) {
@@ -94,29 +93,9 @@ fn run(args: &Args, config: ServerConfig) -> anyhow::Result<()> {
         .port();
 
     let shutdown = ShutdownSignal::new();
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])
-        .context("installing signal handlers")?;
-    let on_signal = shutdown.clone();
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            let mut signals = signals.forever();
-            if let Some(sig) = signals.next() {
-                log::info!("received signal {sig}; shutting down (a second signal exits at once)");
-                on_signal.trigger();
-            }
-            if let Some(sig) = signals.next() {
-                log::warn!("received signal {sig} again; exiting at once");
-                std::process::exit(128 + sig);
-            }
-        })
-        .context("starting the signal thread")?;
-
+    thrift_frame_cli::server_process::shutdown_on_signals(&shutdown)?;
     // Bound and listening: connections are accepted from now on.
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "LISTENING {port}").context("announcing the port")?;
-    stdout.flush().context("announcing the port")?;
-    drop(stdout);
+    thrift_frame_cli::server_process::announce_listening(port)?;
 
     server.serve(shutdown).context("serving")?;
     Ok(())
