@@ -4,23 +4,11 @@
 
 mod support;
 
-use std::io::Read;
-use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use anyhow::{ensure, Context, Result};
-use support::{ping_call, send_raw, wait_until, TestServer};
-use thrift_frame_server::{Protocol, ServerConfig};
-
-/// A raw connection that has had one `ping` answered: the server has set
-/// the connection up completely.
-fn answered_connection(addr: SocketAddr) -> Result<TcpStream> {
-    let mut s = send_raw(addr, &ping_call(Protocol::Compact))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut first = [0u8; 1];
-    s.read_exact(&mut first).context("reading the reply")?;
-    Ok(s)
-}
+use anyhow::{ensure, Result};
+use support::{answered_connection, wait_until, TestServer};
+use thrift_frame_server::ServerConfig;
 
 /// Descriptors this process has open.
 fn open_descriptors() -> Result<usize> {

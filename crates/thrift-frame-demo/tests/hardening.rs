@@ -11,7 +11,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use support::{assert_closed_by_server, ping_call, send_raw, wait_until, TestServer};
+use support::{
+    answered_connection, assert_closed_by_server, ping_call, send_raw, wait_until, TestServer,
+};
 use thrift_frame_client::{ClientConfig, ClientError};
 use thrift_frame_demo::ping::{PingServiceSyncHandler, PingServiceSyncProcessor};
 use thrift_frame_demo::{ping_client, PingCalls};
@@ -106,16 +108,6 @@ fn trickling_peers_cannot_hold_the_pool_beyond_the_request_deadline() -> Result<
     let report = server.stop()?;
     ensure!(report.bad_connections >= 3, "{report:?}");
     Ok(())
-}
-
-/// A raw connection that has had one `ping` answered: the server has set
-/// the connection up completely.
-fn answered_connection(addr: SocketAddr) -> Result<TcpStream> {
-    let mut s = send_raw(addr, &ping_call(Protocol::Compact))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut first = [0u8; 1];
-    s.read_exact(&mut first).context("reading the reply")?;
-    Ok(s)
 }
 
 #[test]

@@ -160,3 +160,13 @@ pub fn ping_call(protocol: Protocol) -> Vec<u8> {
     }
     buf
 }
+
+/// A raw connection that has had one `ping` answered: the server has set
+/// the connection up completely.
+pub fn answered_connection(addr: SocketAddr) -> Result<TcpStream> {
+    let mut s = send_raw(addr, &ping_call(Protocol::Compact))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut first = [0u8; 1];
+    s.read_exact(&mut first).context("reading the reply")?;
+    Ok(s)
+}
