@@ -352,7 +352,13 @@ fn signal_server(
     Ok(())
 }
 
-fn stop_server(plan: &CellPlan, mut server: ServerProcess) {
+fn stop_server(plan: &CellPlan, server: ServerProcess) {
+    stop_server_noting(&plan.logs, server);
+}
+
+/// SIGTERM, SIGKILL if it is still running after `STOP_GRACE`, and one line
+/// in `logs` saying how it ended. The runner's cells and the fault suite's.
+pub(crate) fn stop_server_noting(logs: &CellLogs, mut server: ServerProcess) {
     let how = match server.stop(STOP_GRACE) {
         Some(status) => describe_exit(status),
         None => format!(
@@ -360,7 +366,7 @@ fn stop_server(plan: &CellPlan, mut server: ServerProcess) {
             STOP_GRACE.as_millis()
         ),
     };
-    plan.logs.note(&format!("server stopped: {how}"));
+    logs.note(&format!("server stopped: {how}"));
 }
 
 /// The client exited 2: it cannot do what the cell asks.

@@ -136,6 +136,22 @@ impl Signal {
     }
 }
 
+/// A flag set by the first SIGINT, SIGTERM or SIGHUP, for a runner to stop
+/// its cells and clean up; a second signal while the flag is set ends the
+/// process at once (exit 1), its children with it (PR_SET_PDEATHSIG).
+pub fn interrupt_flag() -> io::Result<Arc<AtomicBool>> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&interrupted))?;
+        signal_hook::flag::register(signal, Arc::clone(&interrupted))?;
+    }
+    Ok(interrupted)
+}
+
 /// "exit 1" or "signal 9": how a process ended, for messages.
 pub fn describe_exit(status: ExitStatus) -> String {
     match (status.code(), status.signal()) {

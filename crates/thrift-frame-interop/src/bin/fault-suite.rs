@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,6 +15,7 @@ use thrift_frame_interop::faults::report::{self, RunInfo};
 use thrift_frame_interop::faults::{self, FaultCase, FaultCell, Status, SuiteConfig};
 use thrift_frame_interop::matrix::Matrix;
 use thrift_frame_interop::netns;
+use thrift_frame_interop::process;
 
 /// Runs the fault cases (blackhole_stream, half_open, put_blackhole,
 /// outage_recovery) for every client against the Rust server and the Rust
@@ -146,20 +147,10 @@ fn main() -> Result<ExitCode> {
     check_environment()?;
     check_binaries(&matrix, &cells, &root)?;
 
-    let interrupted = Arc::new(AtomicBool::new(false));
-    for signal in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        // The first signal stops the cells, which then remove their
-        // namespaces and processes; a second one ends the suite at once
-        // (the next run removes what is left: netns::remove_stale).
-        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&interrupted))
-            .with_context(|| format!("installing the handler for signal {signal}"))?;
-        signal_hook::flag::register(signal, Arc::clone(&interrupted))
-            .with_context(|| format!("installing the handler for signal {signal}"))?;
-    }
+    // The first signal stops the cells, which then remove their namespaces
+    // and processes; a second one ends the suite at once (the next run
+    // removes what is left: netns::remove_stale).
+    let interrupted = process::interrupt_flag().context("installing signal handlers")?;
 
     let out_dir = args
         .out

@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use thrift_frame_interop::known::KnownFailures;
 use thrift_frame_interop::matrix::{Cell, Matrix, Selection};
-use thrift_frame_interop::process::{wait_for_tcp, Deadline};
+use thrift_frame_interop::process::{self, wait_for_tcp, Deadline};
 use thrift_frame_interop::remote::{self, RemoteConfig, RestartCommands};
 use thrift_frame_interop::report::{self, CellResult, RunInfo, Status};
 use thrift_frame_interop::run::{self, Progress, RunConfig};
@@ -296,19 +296,7 @@ fn main() -> Result<ExitCode> {
     }
     check_binaries(&matrix, &cells, &root, remote.is_none())?;
 
-    let interrupted = Arc::new(AtomicBool::new(false));
-    for signal in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        // A second signal while the first is being handled ends the runner
-        // at once (exit 1); the children die with it (PR_SET_PDEATHSIG).
-        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&interrupted))
-            .with_context(|| format!("installing the handler for signal {signal}"))?;
-        signal_hook::flag::register(signal, Arc::clone(&interrupted))
-            .with_context(|| format!("installing the handler for signal {signal}"))?;
-    }
+    let interrupted = process::interrupt_flag().context("installing signal handlers")?;
 
     if let Some(remote) = &remote {
         wait_for_servers(

@@ -210,15 +210,8 @@ fn start_server(
     Ok(server)
 }
 
-fn stop_server(plan: &FaultPlan, mut server: ServerProcess) {
-    let how = match server.stop(STOP_GRACE) {
-        Some(status) => describe_exit(status),
-        None => format!(
-            "killed: still running {} ms after SIGTERM",
-            STOP_GRACE.as_millis()
-        ),
-    };
-    plan.logs.note(&format!("server stopped: {how}"));
+fn stop_server(plan: &FaultPlan, server: ServerProcess) {
+    crate::cases::stop_server_noting(&plan.logs, server);
 }
 
 /// The client in the client namespace, against the server address.
