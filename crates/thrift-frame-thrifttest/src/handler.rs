@@ -255,6 +255,12 @@ pub struct SecondServiceHandler;
 impl SecondServiceSyncHandler for SecondServiceHandler {
     fn handle_secondtest_string(&self, thing: String) -> thrift::Result<String> {
         debug!("secondtestString({} bytes)", thing.len());
-        Ok(thing)
+        Ok(second_test_string_answer(&thing))
     }
+}
+
+/// `secondtestString`'s answer, as upstream's C++, Go and Python servers
+/// give it: `testString("<s>")`.
+pub fn second_test_string_answer(s: &str) -> String {
+    format!("testString(\"{s}\")")
 }

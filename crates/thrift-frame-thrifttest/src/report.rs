@@ -107,6 +107,11 @@ pub struct Report {
     /// Why the suite could not run (or finish) a loop, if it could not:
     /// every group not run then counts as failed, as upstream asks.
     pub aborted: Vec<String>,
+    /// `UNKNOWN` lines: non-idempotent calls (`testOneway`) whose send
+    /// failed, so the server may or may not have run them; not failures.
+    pub unknown: Vec<String>,
+    /// Connections rebuilt after a transport error, over every loop.
+    pub reconnects: u64,
 }
 
 impl Report {
@@ -133,6 +138,15 @@ impl Report {
     /// True when no check failed and nothing aborted.
     pub fn passed(&self) -> bool {
         self.exit_code() == 0
+    }
+
+    /// Checks made and failed so far, over every method.
+    pub fn totals(&self) -> (u32, u32) {
+        self.methods
+            .values()
+            .fold((0, 0), |(checks, failed), tally| {
+                (checks + tally.checks, failed + tally.failed)
+            })
     }
 
     pub(crate) fn record(&mut self, method: &'static str, failure: Option<Failure>) {

@@ -1,10 +1,11 @@
 //! `thrifttest-client`: runs the ThriftTest client suite against a server
 //! of the Apache Thrift cross test, on the thrift-frame reconnecting client.
-//! One line per method on stdout, one line per failed check on stderr; the
+//! A `loop` line after each loop and one line per method on stdout, one line per failed check on stderr; the
 //! exit code is upstream's bitmask (1 base types, 2 structs, 4 containers,
 //! 8 exceptions, 64 unknown, 128 timeout), 0 when every check passed, and
 //! 2 for a usage error. Contract: interop/SPEC.md, "ThriftTest".
 
+use std::io::Write;
 use std::time::Duration;
 
 use clap::Parser;
@@ -70,7 +71,14 @@ fn main() {
         loops: args.testloops,
     };
 
-    let report = suite::run(&config);
+    let report = suite::run_reporting_loops(&config, |summary| {
+        println!(
+            "loop {}: {} checks, {} failed, {} reconnects",
+            summary.number, summary.checks, summary.failed, summary.reconnects
+        );
+        // The runner reads these lines while the suite goes on.
+        let _ = std::io::stdout().flush();
+    });
     for (method, tally) in &report.methods {
         let verdict = if tally.failed == 0 { "ok" } else { "FAILED" };
         println!(
@@ -80,6 +88,9 @@ fn main() {
     }
     for failure in &report.failures {
         eprintln!("{PROGRAM}: {failure}");
+    }
+    for line in &report.unknown {
+        eprintln!("{PROGRAM}: {line}");
     }
     for why in &report.aborted {
         eprintln!("{PROGRAM}: could not run the suite: {why}");
