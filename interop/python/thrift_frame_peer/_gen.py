@@ -1,7 +1,7 @@
 """Access to the code the Thrift compiler generated into interop/python/gen-py.
 
 gen-py is build output (see the Makefile); its packages are named after the IDL's
-`namespace py` lines (`ping`, `student`), so gen-py itself goes on sys.path.
+`namespace py` lines (`ping`, `student`, `ThriftTest`), so gen-py itself goes on sys.path.
 Imported lazily so a missing build is one clear error, not an ImportError.
 """
 
@@ -16,8 +16,8 @@ class MissingBuild(Exception):
     pass
 
 
-def _ensure_path() -> None:
-    if not (GEN_PY / "ping").is_dir() or not (GEN_PY / "student").is_dir():
+def _ensure_path(*packages: str) -> None:
+    if not all((GEN_PY / package).is_dir() for package in packages or ("ping", "student")):
         raise MissingBuild(f"generated code not found in {GEN_PY}: run `make -C {GEN_PY.parent}`")
     path = str(GEN_PY)
     if path not in sys.path:
@@ -39,3 +39,12 @@ def student_modules() -> tuple[ModuleType, type]:
     from student.ttypes import Student
 
     return Serv, Student
+
+
+def thrift_test() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """The generated `ThriftTest.ThriftTest` and `ThriftTest.SecondService`
+    service modules and `ThriftTest.ttypes`."""
+    _ensure_path("ThriftTest")
+    from ThriftTest import SecondService, ThriftTest, ttypes
+
+    return ThriftTest, SecondService, ttypes

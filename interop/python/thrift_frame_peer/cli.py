@@ -1,4 +1,5 @@
-"""Command line and wire settings shared by ping-server and ping-client (interop/SPEC.md)."""
+"""Command line and wire settings of ping-server / ping-client and of
+thrifttest-server / thrifttest-client (interop/SPEC.md)."""
 
 import argparse
 import re
@@ -166,6 +167,82 @@ def client_parser() -> argparse.ArgumentParser:
         default=3,
         help="Python peer extra, as in the Rust client: attempts per ping/output call, the first included, "
         "default %(default)s",
+    )
+    return parser
+
+
+# --- thrifttest-server / thrifttest-client (SPEC.md, "ThriftTest") -----------------
+
+THRIFTTEST_PORT = 9090  # upstream's cross-test port
+# upstream's names: multi / multic = binary / compact, multiplexed
+THRIFTTEST_PROTOCOLS = {
+    "binary": ("binary", False),
+    "compact": ("compact", False),
+    "multi": ("binary", True),
+    "multic": ("compact", True),
+}
+# upstream's --server-type names -> the models of build_server (server.py)
+THRIFTTEST_SERVER_TYPES = {"simple": "simple", "threaded": "threaded", "thread-pool": "pool"}
+
+
+def _thrifttest_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--protocol",
+        choices=THRIFTTEST_PROTOCOLS,
+        default="binary",
+        help="multi / multic: binary / compact, multiplexed; default %(default)s",
+    )
+    parser.add_argument("--transport", choices=TRANSPORTS, default="buffered", help="default %(default)s")
+    parser.add_argument(
+        "--multiplexed", action="store_true", help="ThriftTest and SecondService on one port, under those names"
+    )
+
+
+def thrifttest_server_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="thrifttest-server",
+        description="ThriftTest server of the Apache Thrift cross test, Python peer (interop/SPEC.md). "
+        "Prints `LISTENING <port>` on stdout once it accepts connections.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="default %(default)s")
+    parser.add_argument("--port", type=server_port, default=THRIFTTEST_PORT, help="0 = ephemeral, default %(default)s")
+    _thrifttest_common(parser)
+    parser.add_argument("--server-type", choices=THRIFTTEST_SERVER_TYPES, default="simple", help="default %(default)s")
+    parser.add_argument("-n", "--workers", type=positive, default=4, help="thread-pool workers, default %(default)s")
+    return parser
+
+
+def thrifttest_client_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="thrifttest-client",
+        description="ThriftTest client of the Apache Thrift cross test, Python peer (interop/SPEC.md). "
+        "Exit code: upstream's bitmask (1 base types, 2 structs, 4 containers, 8 exceptions, "
+        "64 unknown, 128 timeout).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--host", default="localhost", help="default %(default)s")
+    parser.add_argument("--port", type=client_port, default=THRIFTTEST_PORT, help="default %(default)s")
+    _thrifttest_common(parser)
+    parser.add_argument(
+        "-n",
+        "--testloops",
+        type=non_negative,
+        default=1,
+        help="runs of the whole suite, each on a fresh connection (0 = 1), default %(default)s",
+    )
+    parser.add_argument(
+        "--timeout-ms",
+        type=_int_in(1001, None, "value"),
+        default=5000,
+        help="per call, more than 1000 (the call after testOneway(1) waits for the server's sleep), "
+        "default %(default)s",
+    )
+    parser.add_argument(
+        "--reconnect-deadline-ms",
+        type=positive,
+        default=30000,
+        help="how long to keep trying to connect, default %(default)s",
     )
     return parser
 

@@ -46,13 +46,24 @@ _NOT_RETRIABLE_TRANSPORT = {
 }
 
 
+# The program name log lines start with; thrifttest-client sets its own.
+PROG = "ping-client"
+
+
 def log(message: str) -> None:
-    sys.stderr.write(f"ping-client: {message}\n")
+    sys.stderr.write(f"{PROG}: {message}\n")
     sys.stderr.flush()
 
 
 class CallError(Exception):
-    """A call that did not produce a correct reply; str() is the reported error."""
+    """A call that did not produce a correct reply; str() is the reported error,
+    `timed_out` whether the (last) transport error was a timeout, `outcome_unknown`
+    whether a call that is never retried broke while it was sent."""
+
+    def __init__(self, message: str, timed_out: bool = False, outcome_unknown: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+        self.outcome_unknown = outcome_unknown
 
 
 class Stop(BaseException):
@@ -91,6 +102,13 @@ def describe(exc: BaseException, phase: str, timeout_ms: int) -> str:
     if isinstance(inner, OSError):
         return f"socket error: {inner.strerror or inner}"
     return f"transport error: {getattr(exc, 'message', None) or exc}"
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether a transport-level failure was a timeout (TSocket wraps socket errors)."""
+    if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "inner", None), TimeoutError):
+        return True
+    return getattr(exc, "type", None) == TTransportException.TIMED_OUT
 
 
 def _retriable(exc: BaseException) -> bool:
@@ -136,25 +154,40 @@ def format_endpoint(host: str, port: int) -> str:
 class ThriftClient:
     """One server, one connection stack, bounded reconnects.
 
-    send_ping / send_output are retried on a fresh connection after a transport
-    error, up to call_attempts attempts within the reconnect deadline; send_put
-    never is (its outcome is unknown once the connection broke). Application
-    errors are never retried. Each send_* returns the server's reply or raises
-    CallError.
+    call() sends one request over the generated client; with retry=True it is
+    sent again on a fresh connection after a transport error, up to
+    call_attempts attempts within the reconnect deadline, with retry=False never
+    (its outcome is unknown once the connection broke). Application errors are
+    never retried. send_ping / send_output retry, send_put does not. Each returns
+    the server's reply or raises CallError.
+
+    The generated client class and the multiplexed service name come from
+    `settings.service` / `settings.multiplexed` unless given (thrifttest-client
+    passes ThriftTest's and SecondService's).
     """
 
-    def __init__(self, host: str, port: int, settings: ClientSettings = ClientSettings()) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        settings: ClientSettings = ClientSettings(),
+        client_class: type | None = None,
+        mux_name: str | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.endpoint = format_endpoint(host, port)
         self.settings = settings
         self._pfactory = cli.protocol_factory(settings.protocol)
         self._tfactory = cli.transport_factory(settings.transport)
-        if settings.service == "ping":
-            self._client_class = _gen.ping_service().Client
-        else:
-            self._client_class = _gen.student_modules()[0].Client
-        self._mux_name = cli.MULTIPLEXED_NAMES[settings.service] if settings.multiplexed else None
+        if client_class is None:
+            if settings.service == "ping":
+                client_class = _gen.ping_service().Client
+            else:
+                client_class = _gen.student_modules()[0].Client
+            mux_name = cli.MULTIPLEXED_NAMES[settings.service] if settings.multiplexed else None
+        self._client_class = client_class
+        self._mux_name = mux_name
         self.socket: TSocket.TSocket | None = None
         self.transport: Any = None
         self.protocol: Any = None
@@ -211,9 +244,10 @@ class ThriftClient:
             self._lost = False
             self.reconnects += 1
 
-    def retry_transport(self, deadline: float, backoff: Backoff | None = None) -> None:
+    def retry_transport(self, deadline: float, backoff: Backoff | None = None, quiet: bool = False) -> None:
         """reconnect() with exponential backoff and jitter until it succeeds or
-        `deadline` (time.monotonic()) passes, then CallError. One log line per attempt."""
+        `deadline` (time.monotonic()) passes, then CallError. One log line per
+        attempt (quiet: none for a success at the first attempt)."""
         backoff = backoff or Backoff()
         for attempt in itertools.count(1):
             try:
@@ -224,14 +258,21 @@ class ThriftClient:
                 if remaining <= 0:
                     log(f"{self.endpoint}: connect attempt {attempt} failed: {why}; giving up")
                     raise CallError(
-                        f"{why} (gave up after {attempt} connect attempts in {self.settings.reconnect_deadline_s:g} s)"
+                        f"{why} (gave up after {attempt} connect attempts in {self.settings.reconnect_deadline_s:g} s)",
+                        timed_out=is_timeout(exc),
                     ) from None
                 pause = min(remaining, backoff.next_pause())
                 log(f"{self.endpoint}: connect attempt {attempt} failed: {why}; next in {pause * 1000:.0f} ms")
                 time.sleep(pause)
             else:
-                log(f"{self.endpoint}: connected (attempt {attempt}, reconnects {self.reconnects})")
+                if not (quiet and attempt == 1):
+                    log(f"{self.endpoint}: connected (attempt {attempt}, reconnects {self.reconnects})")
                 return
+
+    def open(self, deadline: float) -> None:
+        """Open the first stack of a fresh client, retrying with backoff until
+        `deadline` (then CallError); logs only failed attempts. Not a reconnect."""
+        self.retry_transport(deadline, quiet=True)
 
     def connect(self) -> bool:
         """Open the first stack before any call is timed: one attempt, no retries.
@@ -256,7 +297,10 @@ class ThriftClient:
 
     # --- calls ------------------------------------------------------------------
 
-    def _invoke(self, method: str, arg: Any, retry: bool) -> Any:
+    def call(self, method: str, *args: Any, retry: bool, raises: tuple[type[BaseException], ...] = ()) -> Any:
+        """`method(*args)` on the generated client. Exceptions of the types in
+        `raises` (declared exceptions a caller checks) pass through unchanged and
+        leave the connection in use; any other failure is a CallError."""
         # One deadline and one backoff per call, shared by its reconnects and
         # retries, so a server that accepts and then drops every call is not hammered.
         # The attempt limit is what makes a hung server (connects fine, never
@@ -273,25 +317,32 @@ class ThriftClient:
                     deadline = time.monotonic() + self.settings.reconnect_deadline_s
                 self.retry_transport(deadline, backoff)
             try:
-                return getattr(self.client, method)(arg)
+                return getattr(self.client, method)(*args)
+            except raises:
+                raise
             except (TTransportException, OSError) as exc:
                 why = describe(exc, "call", self.settings.timeout_ms)
+                timed_out = is_timeout(exc)
                 self._discard_broken()
                 attempts += 1
                 if not retry:
                     log(f"{self.endpoint}: {method} failed: {why}; outcome unknown, not retried")
-                    raise CallError(f"outcome unknown: connection broke during {method} ({why}); not retried") from None
+                    raise CallError(
+                        f"outcome unknown: connection broke during {method} ({why}); not retried",
+                        timed_out,
+                        outcome_unknown=True,
+                    ) from None
                 if not _retriable(exc):
                     raise CallError(why) from None
                 if attempts >= self.settings.call_attempts:
                     log(f"{self.endpoint}: {method} failed: {why}; giving up after {attempts} attempts")
-                    raise CallError(f"{why} (gave up after {attempts} attempts)") from None
+                    raise CallError(f"{why} (gave up after {attempts} attempts)", timed_out) from None
                 if deadline is None:
                     deadline = time.monotonic() + self.settings.reconnect_deadline_s
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise CallError(
-                        f"{why} (gave up retrying after {self.settings.reconnect_deadline_s:g} s)"
+                        f"{why} (gave up retrying after {self.settings.reconnect_deadline_s:g} s)", timed_out
                     ) from None
                 # The first failure reconnects at once; repeated ones back off.
                 pause = min(remaining, backoff.next_pause()) if attempts > 1 else 0.0
@@ -318,13 +369,13 @@ class ThriftClient:
                 raise CallError(f"unexpected error: {type(exc).__name__}: {exc}") from None
 
     def send_ping(self, msg: str) -> str:
-        return self._invoke("ping", msg, retry=True)
+        return self.call("ping", msg, retry=True)
 
     def send_output(self, msg: str) -> str:
-        return self._invoke("output", msg, retry=True)
+        return self.call("output", msg, retry=True)
 
     def send_put(self, student: Any) -> int:
-        return self._invoke("put", student, retry=False)
+        return self.call("put", student, retry=False)
 
 
 # --- payloads -------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """ping-server: PingService / Serv on TSimpleServer, TThreadedServer or TThreadPoolServer.
 
+serve() is the part thrifttest-server shares: it takes a ready processor.
+
 Start-up: bind and listen here (not in serve()), print `LISTENING <port>` on
 stdout, then hand the already-listening socket to the library's server loop.
 
@@ -19,6 +21,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 
 from thrift.server import TServer
 from thrift.Thrift import TException, TProcessor
@@ -28,7 +31,7 @@ from thrift.transport import TSocket
 from . import _gen, cli
 from .handlers import PingHandler, StudentHandler
 
-log = logging.getLogger("ping-server")
+log = logging.getLogger("thrift_frame_peer.server")
 
 # accept() errors that concern one connection or a momentary shortage, not the
 # listening socket: log, pause briefly (resource shortages), keep accepting.
@@ -88,14 +91,18 @@ class ServerSocket(TSocket.TServerSocket):
 
 class OneLineThriftErrors(logging.Filter):
     """The library logs a full traceback for every connection that sends
-    something it cannot decode (e.g. a client with the wrong protocol); one line
-    says enough for a Thrift error, other exceptions keep their traceback."""
+    something it cannot decode (e.g. a client with the wrong protocol), and the
+    generated processors one for every TApplicationException a handler raises;
+    one line says enough for a Thrift error, other exceptions keep their traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, TException):
-            record.msg = "connection closed after %s: %s"
-            record.args = (type(exc).__name__, getattr(exc, "message", None) or exc)
+            why = (type(exc).__name__, getattr(exc, "message", None) or exc)
+            if record.msg is exc:  # TServer's logger.exception(x): the connection is gone
+                record.msg, record.args = "connection closed after %s: %s", why
+            else:
+                record.msg, record.args = record.getMessage().replace("%", "%%") + ": %s: %s", why
             record.exc_info = None
         return True
 
@@ -114,18 +121,20 @@ def build_processor(args: argparse.Namespace) -> tuple[TProcessor, str]:
     return Serv.Processor(StudentHandler()), "Serv"
 
 
-def build_server(args: argparse.Namespace, processor: TProcessor, server_socket: ServerSocket) -> TServer.TServer:
-    tfactory = cli.transport_factory(args.transport)
-    pfactory = cli.protocol_factory(args.protocol)
-    if args.server == "simple":
+def build_server(
+    model: str, workers: int, protocol: str, transport: str, processor: TProcessor, server_socket: ServerSocket
+) -> TServer.TServer:
+    tfactory = cli.transport_factory(transport)
+    pfactory = cli.protocol_factory(protocol)
+    if model == "simple":
         return TServer.TSimpleServer(processor, server_socket, tfactory, pfactory)
-    if args.server == "threaded":
+    if model == "threaded":
         return TServer.TThreadedServer(processor, server_socket, tfactory, pfactory, daemon=True)
-    if args.server == "pool":
+    if model == "pool":
         server = TServer.TThreadPoolServer(processor, server_socket, tfactory, pfactory, daemon=True)
-        server.setNumThreads(args.workers)
+        server.setNumThreads(workers)
         return server
-    raise cli.UsageError(f"unsupported server model {args.server!r}")
+    raise cli.UsageError(f"unsupported server model {model!r}")
 
 
 def _on_signal(signum: int, _frame: object) -> None:
@@ -135,23 +144,34 @@ def _on_signal(signum: int, _frame: object) -> None:
     raise Stop(signum)
 
 
-def _setup_logging() -> None:
+def _setup_logging(prog: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("ping-server: %(levelname)s %(message)s"))
+    handler.setFormatter(logging.Formatter(f"{prog}: %(levelname)s %(message)s"))
     handler.addFilter(OneLineThriftErrors())
     logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = cli.server_parser().parse_args(argv)
-    _setup_logging()
+def serve(
+    prog: str,
+    build_processor: Callable[[], tuple[TProcessor, str]],
+    host: str,
+    port: int,
+    protocol: str,
+    transport: str,
+    model: str,
+    workers: int,
+) -> int:
+    """Build the processor (build_processor() returns it and what it serves, for
+    the log) and the server, listen, print `LISTENING <port>` and serve until
+    SIGTERM/SIGINT (0) or a failure (1); usage errors exit 2."""
+    _setup_logging(prog)
     try:
         cli.require_fastbinary()
-        processor, served = build_processor(args)
-        server_socket = ServerSocket(host=args.host, port=args.port)
-        server = build_server(args, processor, server_socket)
+        processor, served = build_processor()
+        server_socket = ServerSocket(host=host, port=port)
+        server = build_server(model, workers, protocol, transport, processor, server_socket)
     except cli.UsageError as exc:
-        cli.usage_exit("ping-server", str(exc))
+        cli.usage_exit(prog, str(exc))
     except (RuntimeError, _gen.MissingBuild) as exc:
         log.error("%s", exc)
         return cli.EXIT_FAILURE
@@ -164,13 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             server_socket.listen()
         except OSError as exc:
-            log.error("cannot listen on %s:%s: %s", args.host, args.port, exc)
+            log.error("cannot listen on %s:%s: %s", host, port, exc)
             return cli.EXIT_FAILURE
-        port = server_socket.bound_port
-        workers = f", {args.workers} workers" if args.server == "pool" else ""
-        model = f"{args.protocol}, {args.transport}, {args.server}{workers}"
-        log.info("serving %s on %s:%d (%s)", served, args.host, port, model)
-        print(f"LISTENING {port}", flush=True)
+        bound = server_socket.bound_port
+        pool = f", {workers} workers" if model == "pool" else ""
+        log.info("serving %s on %s:%d (%s, %s, %s%s)", served, host, bound, protocol, transport, model, pool)
+        print(f"LISTENING {bound}", flush=True)
         server.serve()  # returns only by an exception
         log.error("server loop ended unexpectedly")
         return cli.EXIT_FAILURE
@@ -185,6 +204,20 @@ def main(argv: list[str] | None = None) -> int:
         return cli.EXIT_FAILURE
     finally:
         server_socket.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = cli.server_parser().parse_args(argv)
+    return serve(
+        "ping-server",
+        lambda: build_processor(args),
+        args.host,
+        args.port,
+        args.protocol,
+        args.transport,
+        args.server,
+        args.workers,
+    )
 
 
 if __name__ == "__main__":
