@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include "cli_parse.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -29,48 +31,7 @@ std::string Endpoint::str() const {
   return host + ":" + std::to_string(port);
 }
 
-namespace {
-
-const char* const kServerUsage =
-    "usage: ping-server [--host H] [--port P] [--protocol binary|compact]\n"
-    "                   [--transport buffered|framed] [--server threaded|simple|pool|nonblocking]\n"
-    "                   [--workers N] [--service ping|student] [--multiplexed]\n"
-    "  --host H         address to bind (default 127.0.0.1)\n"
-    "  --port P         port, 0 = ephemeral (default 9090)\n"
-    "  --protocol       binary (strict) or compact (default compact)\n"
-    "  --transport      buffered or framed (default buffered)\n"
-    "  --server         threaded (default), simple, pool, nonblocking (framed only)\n"
-    "  --workers N      worker threads of the pool model (default 4)\n"
-    "  --service        processor to serve: ping (PingService) or student (Serv)\n"
-    "  --multiplexed    serve PingService and Serv through TMultiplexedProcessor\n"
-    "Prints 'LISTENING <port>' on stdout once it accepts connections; SIGTERM/SIGINT stop it.\n";
-
-const char* const kClientUsage =
-    "usage: ping-client [--host H] [--port P] [--endpoints H:P,H:P] [--protocol binary|compact]\n"
-    "                   [--transport buffered|framed] [--service ping|student] [--multiplexed]\n"
-    "                   [--call ping|output] [--sizes 128K,256K,512K,1M] [--payload alnum|utf8]\n"
-    "                   [--rounds N] [--interval-ms MS] [--json]\n"
-    "                   [--connect-timeout-ms MS] [--timeout-ms MS]\n"
-    "                   [--call-attempts N] [--reconnect-deadline-ms MS]\n"
-    "  --host/--port    the server (default 127.0.0.1:9090)\n"
-    "  --endpoints      several servers in turn, one reconnecting client each\n"
-    "  --sizes          payload bytes, suffix K = 1024, M = 1048576, 0 allowed\n"
-    "  --payload        alnum ([A-Za-z0-9]) or utf8 (1- to 4-byte characters)\n"
-    "  --rounds N       rounds of one call per size per endpoint, 0 = forever (default 1)\n"
-    "  --interval-ms    pause between rounds (default 0)\n"
-    "  --json           one JSON object per call on stdout\n"
-    "  --connect-timeout-ms, --timeout-ms   TCP connect / per-call send+recv timeouts (2000)\n"
-    "  --call-attempts N          attempts per ping/output, the first included (default 3)\n"
-    "  --reconnect-deadline-ms MS give up reconnecting within a call after MS (default 30000)\n"
-    "SIGINT/SIGTERM stop after the call in flight; a second one kills.\n"
-    "Exit: 0 all calls correct, 1 a call failed, 2 usage error.\n";
-
-// One flag: whether it takes a value, and what to do with it.
-struct Flag {
-  bool takes_value;
-  std::function<void(const std::string& flag, const std::string& value)> apply;
-};
-using FlagTable = std::map<std::string, Flag>;
+namespace parsing {
 
 void parse(int argc, char** argv, const FlagTable& flags, const char* usage) {
   for (int i = 1; i < argc; ++i) {
@@ -79,12 +40,15 @@ void parse(int argc, char** argv, const FlagTable& flags, const char* usage) {
       std::fputs(usage, stdout);
       throw HelpRequested{};
     }
-    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0)
+    // Long flags (--name, --name=value) and the few short ones a table lists
+    // ("-n"), which take their value as the next argument.
+    bool is_short = arg.size() == 2 && arg[0] == '-' && arg[1] != '-';
+    if (!is_short && (arg.size() < 3 || arg.compare(0, 2, "--") != 0))
       throw UsageError("unexpected argument '" + arg + "' (see --help)");
     std::string flag = arg;
     std::string value;
     bool inline_value = false;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
+    if (auto eq = arg.find('='); !is_short && eq != std::string::npos) {
       flag = arg.substr(0, eq);
       value = arg.substr(eq + 1);
       inline_value = true;
@@ -119,19 +83,6 @@ std::uint64_t parseUnsigned(const std::string& flag, const std::string& s, std::
 int parseInt(const std::string& flag, const std::string& s, int min, int max) {
   return static_cast<int>(parseUnsigned(flag, s, static_cast<std::uint64_t>(min),
                                         static_cast<std::uint64_t>(max)));
-}
-
-template <typename E>
-using Choices = std::vector<std::pair<const char*, E>>;
-
-template <typename E>
-E parseChoice(const std::string& flag, const std::string& s, const Choices<E>& choices) {
-  std::string names;
-  for (const auto& [n, v] : choices) {
-    if (s == n) return v;
-    names += names.empty() ? n : std::string("|") + n;
-  }
-  throw UsageError(flag + ": expected " + names + ", got '" + s + "'");
 }
 
 std::string parseHost(const std::string& flag, std::string s) {
@@ -179,17 +130,50 @@ std::size_t parseSize(const std::string& flag, const std::string& s) {
   return static_cast<std::size_t>(bytes);
 }
 
-template <typename Options, typename Parse>
-Options orExit(Parse parseFn, const char* prog, int argc, char** argv) {
-  try {
-    return parseFn(argc, argv);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "%s: %s\n", prog, e.what());
-    std::exit(kExitUsage);
-  } catch (const HelpRequested&) {
-    std::exit(0);
-  }
+void usageExit(const char* prog, const std::string& why) {
+  std::fprintf(stderr, "%s: %s\n", prog, why.c_str());
+  std::exit(kExitUsage);
 }
+
+}  // namespace parsing
+
+namespace {
+
+using namespace parsing;
+
+const char* const kServerUsage =
+    "usage: ping-server [--host H] [--port P] [--protocol binary|compact]\n"
+    "                   [--transport buffered|framed] [--server threaded|simple|pool|nonblocking]\n"
+    "                   [--workers N] [--service ping|student] [--multiplexed]\n"
+    "  --host H         address to bind (default 127.0.0.1)\n"
+    "  --port P         port, 0 = ephemeral (default 9090)\n"
+    "  --protocol       binary (strict) or compact (default compact)\n"
+    "  --transport      buffered or framed (default buffered)\n"
+    "  --server         threaded (default), simple, pool, nonblocking (framed only)\n"
+    "  --workers N      worker threads of the pool model (default 4)\n"
+    "  --service        processor to serve: ping (PingService) or student (Serv)\n"
+    "  --multiplexed    serve PingService and Serv through TMultiplexedProcessor\n"
+    "Prints 'LISTENING <port>' on stdout once it accepts connections; SIGTERM/SIGINT stop it.\n";
+
+const char* const kClientUsage =
+    "usage: ping-client [--host H] [--port P] [--endpoints H:P,H:P] [--protocol binary|compact]\n"
+    "                   [--transport buffered|framed] [--service ping|student] [--multiplexed]\n"
+    "                   [--call ping|output] [--sizes 128K,256K,512K,1M] [--payload alnum|utf8]\n"
+    "                   [--rounds N] [--interval-ms MS] [--json]\n"
+    "                   [--connect-timeout-ms MS] [--timeout-ms MS]\n"
+    "                   [--call-attempts N] [--reconnect-deadline-ms MS]\n"
+    "  --host/--port    the server (default 127.0.0.1:9090)\n"
+    "  --endpoints      several servers in turn, one reconnecting client each\n"
+    "  --sizes          payload bytes, suffix K = 1024, M = 1048576, 0 allowed\n"
+    "  --payload        alnum ([A-Za-z0-9]) or utf8 (1- to 4-byte characters)\n"
+    "  --rounds N       rounds of one call per size per endpoint, 0 = forever (default 1)\n"
+    "  --interval-ms    pause between rounds (default 0)\n"
+    "  --json           one JSON object per call on stdout\n"
+    "  --connect-timeout-ms, --timeout-ms   TCP connect / per-call send+recv timeouts (2000)\n"
+    "  --call-attempts N          attempts per ping/output, the first included (default 3)\n"
+    "  --reconnect-deadline-ms MS give up reconnecting within a call after MS (default 30000)\n"
+    "SIGINT/SIGTERM stop after the call in flight; a second one kills.\n"
+    "Exit: 0 all calls correct, 1 a call failed, 2 usage error.\n";
 
 const Choices<Protocol> kProtocols = {{"binary", Protocol::Binary},
                                       {"compact", Protocol::Compact}};
