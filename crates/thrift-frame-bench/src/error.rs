@@ -25,7 +25,7 @@ pub enum BenchError {
     Peer {
         what: String,
         #[source]
-        source: thrift_frame_interop::CaseError,
+        source: thrift_frame_harness::HarnessError,
     },
 
     /// A reply was wrong or a peer's output could not be used.
@@ -60,7 +60,7 @@ impl BenchError {
 
     pub(crate) fn peer(
         what: impl Into<String>,
-        source: impl Into<thrift_frame_interop::CaseError>,
+        source: impl Into<thrift_frame_harness::HarnessError>,
     ) -> Self {
         BenchError::Peer {
             what: what.into(),

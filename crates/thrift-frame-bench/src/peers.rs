@@ -8,8 +8,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use thrift_frame_interop::matrix::Matrix;
-use thrift_frame_interop::process::{ClientProcess, CommandLine, Deadline, ServerProcess, Signal};
+use thrift_frame_harness::{ClientProcess, CommandLine, Deadline, ServerProcess, Signal};
+use thrift_frame_interop::model::Matrix;
 
 use crate::pinning::Pinning;
 use crate::BenchError;

@@ -16,7 +16,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 
-use thrift_frame_interop::process::CommandLine;
+use thrift_frame_harness::CommandLine;
 
 use crate::BenchError;
 

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use assert_cmd::Command as AssertCommand;
-use support::{free_port, ok, restartable_port, ClientProcess, ServerProcess, CLIENT, SERVER};
+use support::{
+    ok, restartable_port, ClientProcess, PortReservation, ServerProcess, Signal, CLIENT, SERVER,
+};
 use tempfile::TempDir;
 
 #[test]
@@ -39,8 +41,7 @@ fn client_survives_sigkill_and_restart_of_the_server() -> Result<()> {
         ensure!(ok(&call), "call failed before the kill: {call}");
         calls.push(call);
     }
-    server.child.kill()?; // SIGKILL: no goodbye to the client
-    server.child.wait()?;
+    server.kill(); // SIGKILL: no goodbye to the client
     thread::sleep(Duration::from_secs(1)); // the outage the issue asks for
     let _server = ServerProcess::start(&dir, server.port, &[])?;
 
@@ -61,7 +62,9 @@ fn client_survives_sigkill_and_restart_of_the_server() -> Result<()> {
 #[test]
 fn client_started_before_the_server_waits_for_it() -> Result<()> {
     let dir = TempDir::new()?;
-    let port = free_port()?;
+    // Bound, not listening: connects are refused and nobody else takes it.
+    let reservation = PortReservation::new()?;
+    let port = reservation.port();
     let client = ClientProcess::start(
         &dir,
         &[
@@ -82,6 +85,7 @@ fn client_started_before_the_server_waits_for_it() -> Result<()> {
         );
         thread::sleep(Duration::from_millis(10));
     }
+    reservation.release();
     let _server = ServerProcess::start(&dir, port, &[])?;
     let (calls, status) = client.finish()?;
     ensure!(calls.len() == 6 && calls.iter().all(ok), "{calls:?}");
@@ -92,7 +96,7 @@ fn client_started_before_the_server_waits_for_it() -> Result<()> {
 #[test]
 fn frozen_server_times_out_then_recovers_after_sigcont() -> Result<()> {
     let dir = TempDir::new()?;
-    let server = ServerProcess::start(&dir, 0, &[])?;
+    let mut server = ServerProcess::start(&dir, 0, &[])?;
     let mut client = ClientProcess::start(
         &dir,
         &[
@@ -112,7 +116,7 @@ fn frozen_server_times_out_then_recovers_after_sigcont() -> Result<()> {
         let call = client.next_call()?.context("client exited early")?;
         ensure!(ok(&call), "{call}");
     }
-    server.signal("STOP")?;
+    server.signal(Signal::Stop)?;
     // Every attempt of one call times out: the call fails with a clear error.
     let failed = loop {
         let call = client.next_call()?.context("client exited while frozen")?;
@@ -120,7 +124,7 @@ fn frozen_server_times_out_then_recovers_after_sigcont() -> Result<()> {
             break call;
         }
     };
-    server.signal("CONT")?;
+    server.signal(Signal::Cont)?;
     let error = failed["error"].as_str().unwrap_or_default().to_string();
     ensure!(error.contains("timed out"), "unclear error: {error}");
 
@@ -151,7 +155,7 @@ fn sigterm_stops_the_server_cleanly_while_a_client_is_connected() -> Result<()> 
         ],
     )?;
     client.next_call()?.context("no first call")?;
-    server.signal("TERM")?;
+    server.signal(Signal::Term)?;
     let status = server.wait(Duration::from_secs(10))?;
     ensure!(status.success(), "server exited with {status}");
     ensure!(server.log().contains("stopped"), "{}", server.log());
@@ -173,7 +177,7 @@ fn garbage_gets_one_clear_log_line_and_the_server_keeps_serving() -> Result<()> 
         .args(["--port", &server.port.to_string(), "--sizes", "1M"])
         .assert()
         .success();
-    server.signal("TERM")?;
+    server.signal(Signal::Term)?;
     ensure!(server.wait(Duration::from_secs(10))?.success());
     let log = server.log();
     let complaints: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();

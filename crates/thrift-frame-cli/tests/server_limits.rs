@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use support::ServerProcess;
+use support::{ServerProcess, Signal};
 use thrift_frame_client::ClientConfig;
 use thrift_frame_demo::{ping_client, PingCalls};
 
@@ -103,7 +103,7 @@ fn default_connection_limit_follows_the_descriptor_limit() -> Result<()> {
 
     drop(answered);
     fresh_client_is_served(server.port)?;
-    server.signal("TERM")?;
+    server.signal(Signal::Term)?;
     ensure!(server.wait(Duration::from_secs(10))?.success());
     Ok(())
 }
@@ -126,7 +126,7 @@ fn out_of_descriptors_the_server_refuses_promptly_and_recovers() -> Result<()> {
     drop(answered.pop());
     fresh_client_is_served(server.port)?;
     drop(answered);
-    server.signal("TERM")?;
+    server.signal(Signal::Term)?;
     ensure!(server.wait(Duration::from_secs(10))?.success());
     Ok(())
 }
@@ -179,7 +179,7 @@ fn server_with_a_trickler(
 fn sigterm_with_a_trickling_peer_exits_0_after_the_grace_period() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let (mut server, _conn, trickling) = server_with_a_trickler(&dir, "500")?;
-    server.signal("TERM")?;
+    server.signal(Signal::Term)?;
     let status = server.wait(Duration::from_secs(10))?;
     ensure!(status.success(), "{status:?}\n{}", server.log());
     ensure!(
@@ -196,13 +196,13 @@ fn a_second_signal_exits_at_once() -> Result<()> {
     use std::os::unix::process::ExitStatusExt;
     let dir = tempfile::tempdir()?;
     let (mut server, _conn, trickling) = server_with_a_trickler(&dir, "60000")?;
-    server.signal("TERM")?;
+    server.signal(Signal::Term)?;
     support::wait_until(
         Duration::from_secs(10),
         "the server logs its shutdown",
         || server.log().contains("shutting down"),
     )?;
-    server.signal("TERM")?;
+    server.signal(Signal::Term)?;
     let status = server.wait(Duration::from_secs(5))?;
     ensure!(
         status.code() == Some(143) && status.signal().is_none(),

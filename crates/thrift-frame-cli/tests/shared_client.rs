@@ -54,8 +54,7 @@ fn sixteen_threads_share_one_client_across_a_server_kill_and_restart() -> Result
     support::wait_until(Duration::from_secs(20), "100 calls are done", || {
         done.load(Ordering::SeqCst) >= 100
     })?;
-    server.child.kill()?;
-    server.child.wait()?;
+    server.kill();
     let _restarted = ServerProcess::start(&dir, port, &[])?;
 
     let mut answered = 0;

@@ -5,6 +5,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use thrift_frame_harness::HarnessError;
+
 /// Everything that can go wrong in the runner itself.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -52,16 +54,9 @@ pub enum Error {
         why: String,
     },
 
-    #[error("cannot start {program}: {source}")]
-    Spawn { program: PathBuf, source: io::Error },
-
-    #[error("cannot send {signal} to {label} (pid {pid}): {source}")]
-    Signal {
-        signal: &'static str,
-        label: String,
-        pid: u32,
-        source: io::Error,
-    },
+    /// Driving a process failed on the runner's side (spawn, signal, log).
+    #[error(transparent)]
+    Harness(HarnessError),
 
     #[error("{what}: {source}")]
     Io { what: String, source: io::Error },
@@ -93,4 +88,18 @@ pub enum CaseError {
     /// with the message saying it was the runner.
     #[error("runner: {0}")]
     Runner(#[from] Error),
+}
+
+impl From<HarnessError> for CaseError {
+    /// What the peer or the clock did becomes the cell's verdict; the
+    /// harness's own trouble is the runner's.
+    fn from(error: HarnessError) -> Self {
+        match error {
+            HarnessError::TimedOut(what) => CaseError::TimedOut(what),
+            HarnessError::Interrupted => CaseError::Interrupted,
+            HarnessError::Unsupported(why) => CaseError::Unsupported(why),
+            HarnessError::PeerFailed(why) => CaseError::Failed(why),
+            other => CaseError::Runner(Error::Harness(other)),
+        }
+    }
 }

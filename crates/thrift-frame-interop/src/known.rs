@@ -10,8 +10,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::cases::Case;
-use crate::matrix::{Cell, Matrix};
+use crate::model::Case;
+use crate::model::{Cell, Matrix};
 use crate::Error;
 
 /// The peer whose failures may never be listed.

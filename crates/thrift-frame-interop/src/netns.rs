@@ -3,7 +3,7 @@
 //! are only ever applied in the router: a blackhole (`iptables -I FORWARD
 //! -j DROP`: packets vanish, no RST), its removal, and a bandwidth limit
 //! (`tc qdisc ... tbf`). Every command runs as a child of the harness
-//! ([`crate::process`]), with a deadline, and is written to the topology's
+//! ([`thrift_frame_harness`]), with a deadline, and is written to the topology's
 //! log with its output, so a cell's network can be rebuilt by hand.
 //!
 //! Names are `tf-<pid>-<n>-{client,router,server}`: unique per run and per
@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::process::{describe_exit, last_line, run_capture, CommandLine, Deadline};
 use crate::{CaseError, Error};
+use thrift_frame_harness::{describe_exit, last_line, run_capture, CommandLine, Deadline};
 
 /// Every namespace the suite makes starts with this.
 pub const PREFIX: &str = "tf-";

@@ -16,14 +16,15 @@ use std::time::Instant;
 
 use crate::cases::{
     self, data_case, expect_all_ok, judge_restart, launch_client, remote_client_command,
-    wait_until_restart_is_due, Case, CellLogs, Observed,
+    wait_until_restart_is_due, CellLogs, Observed,
 };
 use crate::known::KnownFailures;
-use crate::matrix::{Cell, Matrix};
-use crate::process::{describe_exit, last_line, run_shell, wait_for_tcp, Deadline};
+use crate::model::Case;
+use crate::model::{Cell, Matrix};
 use crate::report::CellResult;
 use crate::run::{self, Progress, RunConfig};
 use crate::{CaseError, Error};
+use thrift_frame_harness::{describe_exit, last_line, run_shell, wait_for_tcp, Deadline};
 
 /// The `server_model` of remote cells: the runner does not know which model
 /// a remote server runs.
@@ -367,7 +368,7 @@ fn plan<'a>(
 fn start_client(
     plan: &RemotePlan,
     case_flags: &[&str],
-) -> Result<crate::process::ClientProcess, CaseError> {
+) -> Result<thrift_frame_harness::ClientProcess, CaseError> {
     let command = remote_client_command(
         &plan.client_program,
         plan.cell,

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cases::Case;
 use crate::known::{KnownFailure, KnownFailures};
-use crate::matrix::Cell;
-use crate::process::shorten;
+use crate::model::Case;
+use crate::model::Cell;
 use crate::Error;
+use thrift_frame_harness::shorten;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -755,7 +755,7 @@ mod tests {
     #[test]
     fn stale_known_failures_are_those_whose_cells_all_passed() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop/matrix.toml");
-        let matrix = crate::matrix::Matrix::load(&path).unwrap();
+        let matrix = crate::model::Matrix::load(&path).unwrap();
         let text = r#"
             [[known_failure]]
             client = "go"

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use crate::cases::{self, CellLogs, CellPlan, Observed};
 use crate::known::KnownFailures;
-use crate::matrix::{Cell, Matrix};
-use crate::process::Deadline;
+use crate::model::{Cell, Matrix, Side};
 use crate::report::{CellResult, Status};
 use crate::{CaseError, Error};
+use thrift_frame_harness::Deadline;
 
 /// How a run is carried out.
 #[derive(Debug, Clone)]
@@ -51,7 +51,7 @@ pub fn run_cell(
     config: &RunConfig,
 ) -> Option<CellResult> {
     let client_log = match cell.case {
-        cases::Case::ConcurrentClients => "client-*.log",
+        crate::model::Case::ConcurrentClients => "client-*.log",
         _ => "client.log",
     };
     judge_cell(cell, known, config, Some("server.log"), client_log, |dir| {
@@ -157,10 +157,21 @@ fn plan_cell<'a>(
             })
         })
     };
+    let suite = cell.case.suite();
+    let program = |name: &str, side: Side| {
+        peer(name)?;
+        matrix.program(name, side, suite).ok_or_else(|| {
+            CaseError::Unsupported(format!("the {name} peer has no program for {suite:?}"))
+        })
+    };
+    let server_type = matrix
+        .model(&cell.server, &cell.server_model)
+        .map_or(cell.server_model.clone(), |m| m.server_type().to_owned());
     Ok(CellPlan {
         cell,
-        server_program: config.root.join(&peer(&cell.server)?.server),
-        client_program: config.root.join(&peer(&cell.client)?.client),
+        server_program: config.root.join(program(&cell.server, Side::Server)?),
+        client_program: config.root.join(program(&cell.client, Side::Client)?),
+        server_type,
         logs: CellLogs::create(dir)?,
         deadline: Deadline::after(config.case_timeout, Arc::clone(&config.interrupted)),
     })
@@ -290,7 +301,7 @@ pub fn run_scheduled(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::Case;
+    use crate::model::Case;
     use std::collections::HashMap;
 
     fn cell(client: &str, server: &str, case: Case) -> Cell {

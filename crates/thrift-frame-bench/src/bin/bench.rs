@@ -20,7 +20,7 @@ use thrift_frame_bench::report::{
 use thrift_frame_bench::stats::Summary;
 use thrift_frame_bench::{plot, reconnect};
 use thrift_frame_cli::payload::{self, PayloadKind};
-use thrift_frame_interop::process::CommandLine;
+use thrift_frame_harness::CommandLine;
 use thrift_frame_wire::{Protocol, Transport, WireConfig};
 
 #[derive(Parser, Debug)]

@@ -1,18 +1,24 @@
 //! Server and client processes for the end-to-end tests: any peer's
-//! binaries that follow interop/SPEC.md. Readiness comes from the server's
-//! `LISTENING <port>` line, never from a sleep.
-#![allow(dead_code)] // each test binary uses a different part
+//! binaries that follow interop/SPEC.md. Servers come from the shared
+//! harness (thrift-frame-harness): readiness is the `LISTENING <port>` line
+//! and a connect, never a sleep. Clients are read here line by line, as
+//! JSON values the tests pick fields from.
+#![allow(dead_code, unused_imports)] // each test binary uses a different part
 
 use std::io::{BufRead, BufReader, Lines};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, ensure, Context, Result};
 use serde_json::Value;
 use tempfile::TempDir;
+use thrift_frame_harness::{self as harness, CommandLine, Deadline};
+
+pub use thrift_frame_harness::{PortReservation, Signal};
 
 pub const SERVER: &str = env!("CARGO_BIN_EXE_ping-server");
 pub const CLIENT: &str = env!("CARGO_BIN_EXE_ping-client");
@@ -56,9 +62,18 @@ pub fn peer_built(lang: &str) -> Result<bool> {
     Ok(false)
 }
 
-/// A `ping-server` process; killed on drop. Its stderr goes to a file.
+/// How long a test waits for a server to announce itself or to exit.
+const SERVER_DEADLINE: Duration = Duration::from_secs(30);
+
+fn deadline(limit: Duration) -> Deadline {
+    Deadline::after(limit, Arc::new(AtomicBool::new(false)))
+}
+
+/// A server process from the shared harness (ready once it printed
+/// `LISTENING` and accepts a connection; killed and reaped on drop), with
+/// its stderr in a file of the test's directory.
 pub struct ServerProcess {
-    pub child: Child,
+    inner: harness::ServerProcess,
     pub port: u16,
     log: PathBuf,
 }
@@ -70,7 +85,7 @@ impl ServerProcess {
     }
 
     pub fn start_bin(bin: &Path, dir: &TempDir, port: u16, args: &[&str]) -> Result<ServerProcess> {
-        Self::start_command(Command::new(bin), dir, port, args)
+        Self::start_command(CommandLine::new(bin, Vec::<String>::new()), dir, port, args)
     }
 
     /// The Rust `ping-server` with at most `descriptors` open files (prlimit).
@@ -79,72 +94,49 @@ impl ServerProcess {
         descriptors: u32,
         args: &[&str],
     ) -> Result<ServerProcess> {
-        let mut command = Command::new("prlimit");
-        command.arg(format!("--nofile={descriptors}:{descriptors}"));
-        command.args(["--", SERVER]);
+        let limit = format!("--nofile={descriptors}:{descriptors}");
+        let command = CommandLine::new("prlimit", [limit.as_str(), "--", SERVER]);
         Self::start_command(command, dir, 0, args)
     }
 
     fn start_command(
-        mut command: Command,
+        mut command: CommandLine,
         dir: &TempDir,
         port: u16,
         args: &[&str],
     ) -> Result<ServerProcess> {
         let log = dir.path().join(format!("server-{port}-{}.log", unique()));
-        let mut child = command
-            .args(["--port", &port.to_string()])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("starting {command:?}"))?;
-        let stdout = child.stdout.take().context("server stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let port = line
-            .trim()
-            .strip_prefix("LISTENING ")
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| {
-                let stderr = std::fs::read_to_string(&log).unwrap_or_default();
-                anyhow!("no LISTENING line, got {line:?}; server stderr:\n{stderr}")
-            })?;
-        Ok(ServerProcess { child, port, log })
+        command.args.extend(["--port".to_owned(), port.to_string()]);
+        command.args.extend(args.iter().map(|arg| arg.to_string()));
+        let inner =
+            harness::ServerProcess::start("server", &command, &log, &deadline(SERVER_DEADLINE))
+                .map_err(|e| {
+                    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+                    anyhow!("starting {command}: {e}; server stderr:\n{stderr}")
+                })?;
+        Ok(ServerProcess {
+            port: inner.port,
+            inner,
+            log,
+        })
     }
 
-    pub fn signal(&self, signal: &str) -> Result<()> {
-        let status = Command::new("kill")
-            .args([format!("-{signal}"), self.child.id().to_string()])
-            .status()?;
-        ensure!(status.success(), "kill -{signal} failed");
-        Ok(())
+    pub fn signal(&mut self, signal: Signal) -> Result<()> {
+        Ok(self.inner.signal(signal)?)
+    }
+
+    /// SIGKILL and reap: a crash, no goodbye to the clients.
+    pub fn kill(&mut self) {
+        self.inner.kill();
     }
 
     /// Waits for the process to exit, at most `limit`.
     pub fn wait(&mut self, limit: Duration) -> Result<ExitStatus> {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status);
-            }
-            ensure!(
-                start.elapsed() < limit,
-                "server still running after {limit:?}"
-            );
-            thread::sleep(Duration::from_millis(10));
-        }
+        Ok(self.inner.wait(&deadline(limit))?)
     }
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -217,34 +209,10 @@ pub fn ok(call: &Value) -> bool {
     call["ok"] == Value::Bool(true)
 }
 
-pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// A free port for a server that will be killed and restarted on it. Not
-/// from the ephemeral range: there, any client socket of a test running
-/// meanwhile may take the port as its local one while the server is down,
-/// and the restart fails to bind (seen once in `make test`).
+/// A free port for a server that will be killed and restarted on it, below
+/// the ephemeral range (see [`harness::restartable_port`]).
 pub fn restartable_port() -> Result<u16> {
-    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .unwrap_or_else(|_| "32768 60999".into());
-    let low: u16 = range
-        .split_whitespace()
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(32768);
-    // Spread parallel tests over the range below the ephemeral ports.
-    let (first, span) = (10_000u32, u32::from(low).saturating_sub(10_000).max(1));
-    let seed =
-        std::process::id().wrapping_mul(2_654_435_761) ^ (unique() as u32).wrapping_mul(7919);
-    for offset in 0..span.min(10_000) {
-        let port = first + (seed.wrapping_add(offset)) % span;
-        let port = u16::try_from(port).unwrap_or(u16::MAX);
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return Ok(port);
-        }
-    }
-    Err(anyhow!("no free port below {low}"))
+    Ok(harness::restartable_port(unique() as u32)?)
 }
 
 /// Polls `condition` every 5 ms until it holds; fails after `limit`.

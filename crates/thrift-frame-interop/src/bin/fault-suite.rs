@@ -11,11 +11,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use thrift_frame_harness as process;
 use thrift_frame_interop::faults::report::{self, RunInfo};
 use thrift_frame_interop::faults::{self, FaultCase, FaultCell, Status, SuiteConfig};
-use thrift_frame_interop::matrix::Matrix;
+use thrift_frame_interop::model::Matrix;
 use thrift_frame_interop::netns;
-use thrift_frame_interop::process;
 
 /// Runs the fault cases (blackhole_stream, half_open, put_blackhole,
 /// outage_recovery) for every client against the Rust server and the Rust
@@ -197,7 +197,7 @@ fn main() -> Result<ExitCode> {
             result.status.name(),
             result.id,
             result.duration_ms as f64 / 1000.0,
-            thrift_frame_interop::process::shorten(&result.message, 160)
+            thrift_frame_harness::shorten(&result.message, 160)
         );
     });
     let was_interrupted = interrupted.load(Ordering::Relaxed);

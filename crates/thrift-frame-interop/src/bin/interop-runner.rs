@@ -12,13 +12,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use thrift_frame_harness::{self as process, wait_for_tcp, Deadline, HarnessError};
 use thrift_frame_interop::known::KnownFailures;
-use thrift_frame_interop::matrix::{Cell, Matrix, Selection};
-use thrift_frame_interop::process::{self, wait_for_tcp, Deadline};
+use thrift_frame_interop::model::{Cell, Matrix, Selection};
 use thrift_frame_interop::remote::{self, RemoteConfig, RestartCommands};
 use thrift_frame_interop::report::{self, CellResult, RunInfo, Status};
 use thrift_frame_interop::run::{self, Progress, RunConfig};
-use thrift_frame_interop::CaseError;
 
 /// Runs the interop matrix: clients x servers x protocols x transports x
 /// server models x cases (interop/matrix.toml, interop/SPEC.md), and writes
@@ -246,7 +245,7 @@ fn wait_for_servers(
                 server.name,
                 started.elapsed().as_millis()
             ),
-            Err(CaseError::Interrupted) => bail!("interrupted"),
+            Err(HarnessError::Interrupted) => bail!("interrupted"),
             Err(_) => bail!(
                 "remote server {}={address} does not accept connections after {} s",
                 server.name,

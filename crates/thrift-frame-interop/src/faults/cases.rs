@@ -4,7 +4,7 @@
 //!
 //! Servers run in the server namespace on the server address, clients in
 //! the client namespace; both through the interop harness
-//! ([`crate::process`]), so every process is killed and reaped whatever
+//! ([`thrift_frame_harness`]), so every process is killed and reaped whatever
 //! way a case ends. Readiness is the server's `LISTENING` line plus a TCP
 //! connect from inside the server namespace (which works while the router
 //! drops everything); the only pauses are the outages themselves.
@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use crate::cases::{ended_early, expect_all_ok, launch_client, wait_for_ok_calls};
 use crate::netns::{Topology, SERVER_ADDRESS};
-use crate::process::{
-    describe_exit, Call, ClientProcess, ClientRun, CommandLine, ServerProcess, Signal,
-};
 use crate::CaseError;
+use thrift_frame_harness::{
+    describe_exit, Call, ClientProcess, ClientRun, CommandLine, HarnessError, ServerProcess, Signal,
+};
 
 use super::puts::{self, PutFigures};
 use super::recovery::{self, median};
@@ -515,8 +515,8 @@ fn outage_recovery(
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => break None,
-                Err(CaseError::TimedOut(_)) if plan.deadline.check("").is_ok() => break None,
-                Err(error) => return Err(error),
+                Err(HarnessError::TimedOut(_)) if plan.deadline.check("").is_ok() => break None,
+                Err(error) => return Err(error.into()),
             }
         };
         let outage_ms = crate::run::millis(*outage);

@@ -25,11 +25,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::cases::CellLogs;
-use crate::matrix::Matrix;
+use crate::model::Matrix;
 use crate::netns::Topology;
-use crate::process::Deadline;
 use crate::run::{display_path, millis};
 use crate::{CaseError, Error};
+use thrift_frame_harness::Deadline;
 
 use puts::PutFigures;
 use recovery::Target;

@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::process::Call;
+use thrift_frame_harness::Call;
 
 /// What the server log says it received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +143,7 @@ pub fn judge(calls: &[Call], received: &[ReceivedPut]) -> PutFigures {
             violations.push(format!(
                 "sno {sno} received {} ms after the client reported it failed ({})",
                 put.at_ms - reported_ms,
-                crate::process::shorten(error, 120)
+                thrift_frame_harness::shorten(error, 120)
             ));
         }
     }
@@ -163,8 +163,8 @@ pub fn judge(calls: &[Call], received: &[ReceivedPut]) -> PutFigures {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::process::CallRecord;
     use std::time::{Duration, Instant};
+    use thrift_frame_harness::CallRecord;
 
     #[test]
     fn timestamps_and_lines() {

@@ -1,5 +1,5 @@
-//! The matrix: which peers exist and what each can serve, read from
-//! interop/matrix.toml, and its expansion into cells (client x server x
+//! The matrix file: which peers exist and what each can serve, read from
+//! interop/matrix.toml, and its expansion into [`Cell`]s (client x server x
 //! protocol x transport x server model x case) under a [`Selection`].
 
 use std::collections::HashSet;
@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cases::{Case, ModelScope};
+use super::{selected, Case, Cell, ModelScope, Selection, Side, Suite};
 use crate::Error;
 
-/// One peer: a `ping-server` and a `ping-client` that follow interop/SPEC.md.
+/// One peer: a `ping-server` and a `ping-client`, and where it has them a
+/// `thrifttest-server` and a `thrifttest-client`, that follow interop/SPEC.md.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Peer {
@@ -20,6 +21,12 @@ pub struct Peer {
     pub server: PathBuf,
     /// Relative to the repository root.
     pub client: PathBuf,
+    /// The ThriftTest server, relative to the repository root.
+    #[serde(default)]
+    pub thrifttest_server: Option<PathBuf>,
+    /// The ThriftTest client, relative to the repository root.
+    #[serde(default)]
+    pub thrifttest_client: Option<PathBuf>,
     /// The command that builds both, shown when a binary is missing.
     pub build: String,
     pub protocols: Vec<String>,
@@ -39,9 +46,18 @@ pub struct ServerModel {
     /// Whether it serves several clients at the same time.
     #[serde(default)]
     pub concurrent: bool,
+    /// Its name for `thrifttest-server --server-type` (upstream's names),
+    /// when that differs from `name`.
+    #[serde(default)]
+    pub server_type: Option<String>,
 }
 
 impl ServerModel {
+    /// The `--server-type` of `thrifttest-server` for this model.
+    pub fn server_type(&self) -> &str {
+        self.server_type.as_deref().unwrap_or(&self.name)
+    }
+
     fn serves_transport(&self, transport: &str) -> bool {
         match &self.transports {
             Some(transports) => transports.iter().any(|t| t == transport),
@@ -60,51 +76,25 @@ pub struct Matrix {
     pub peers: Vec<Peer>,
 }
 
-/// One run of one case: a client peer against a server peer in one wire
-/// configuration and server model.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cell {
-    pub client: String,
-    pub server: String,
-    pub protocol: String,
-    pub transport: String,
-    pub server_model: String,
-    pub case: Case,
-    /// Why one side cannot serve this cell, when the matrix already says so.
-    pub unsupported: Option<String>,
-}
-
-impl Cell {
-    /// A name that is unique in the matrix and safe as a directory name.
-    pub fn id(&self) -> String {
-        format!(
-            "{}.{}-{}.{}-{}.{}",
-            self.case.name(),
-            self.client,
-            self.server,
-            self.protocol,
-            self.transport,
-            self.server_model
-        )
-    }
-}
-
-/// Which cells to run; an empty list selects everything on that axis.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    pub clients: Vec<String>,
-    pub servers: Vec<String>,
-    pub protocols: Vec<String>,
-    pub transports: Vec<String>,
-    pub models: Vec<String>,
-    pub cases: Vec<String>,
-}
-
-fn selected(list: &[String], name: &str) -> bool {
-    list.is_empty() || list.iter().any(|wanted| wanted == name)
-}
-
 impl Matrix {
+    /// The program that plays `side` of `case` for `peer`, relative to the
+    /// repository root: its ping or its ThriftTest binary.
+    pub fn program(&self, peer: &str, side: Side, suite: Suite) -> Option<&Path> {
+        let peer = self.peer(peer)?;
+        let program = match (suite, side) {
+            (Suite::Ping, Side::Server) => Some(&peer.server),
+            (Suite::Ping, Side::Client) => Some(&peer.client),
+            (Suite::ThriftTest, Side::Server) => peer.thrifttest_server.as_ref(),
+            (Suite::ThriftTest, Side::Client) => peer.thrifttest_client.as_ref(),
+        };
+        program.map(PathBuf::as_path)
+    }
+
+    /// The server model `model` of `peer`.
+    pub fn model(&self, peer: &str, model: &str) -> Option<&ServerModel> {
+        self.peer(peer)?.models.iter().find(|m| m.name == model)
+    }
+
     /// Reads and checks the matrix file.
     pub fn load(path: &Path) -> Result<Self, Error> {
         let text = fs::read_to_string(path).map_err(|source| Error::ReadFile {
@@ -286,7 +276,7 @@ impl Matrix {
                                     server_model: model.name.clone(),
                                     case,
                                     unsupported: why_unsupported(
-                                        client, server, model, protocol, transport,
+                                        client, server, model, protocol, transport, case,
                                     ),
                                 });
                             }
@@ -305,8 +295,18 @@ fn why_unsupported(
     model: &ServerModel,
     protocol: &str,
     transport: &str,
+    case: Case,
 ) -> Option<String> {
     for (side, peer) in [("client", client), ("server", server)] {
+        if case.suite() == Suite::ThriftTest {
+            let program = match side {
+                "client" => &peer.thrifttest_client,
+                _ => &peer.thrifttest_server,
+            };
+            if program.is_none() {
+                return Some(format!("the {} peer has no thrifttest-{side}", peer.name));
+            }
+        }
         if !peer.protocols.iter().any(|p| p == protocol) {
             return Some(format!(
                 "the {} {side} has no {protocol} protocol",
@@ -341,6 +341,8 @@ mod tests {
         name = "rs"
         server = "target/release/ping-server"
         client = "target/release/ping-client"
+        thrifttest_server = "target/release/thrifttest-server"
+        thrifttest_client = "target/release/thrifttest-client"
         build = "cargo build --release --bins"
         protocols = ["binary", "compact"]
         transports = ["buffered", "framed"]
@@ -378,10 +380,11 @@ mod tests {
     #[test]
     fn full_expansion_has_the_expected_size() {
         let cells = matrix().cells(&Selection::default()).unwrap();
-        // Per client, protocol and transport: rs server = 3 data x 2 models
-        // + 3 failure (threaded) + 1 concurrent (threaded) = 10; cpp server =
-        // 3 x 2 + 3 + 2 concurrent = 11. So 2 clients x 2 x 2 x 21.
-        assert_eq!(cells.len(), 2 * 2 * 2 * 21);
+        // Per client, protocol and transport: rs server = 5 every-model
+        // cases (3 data, 2 ThriftTest) x 2 models + 4 failure (threaded)
+        // + 1 concurrent (threaded) = 15; cpp server = 5 x 2 + 4 + 2
+        // concurrent = 16. So 2 clients x 2 x 2 x 31.
+        assert_eq!(cells.len(), 2 * 2 * 2 * 31);
         let ids: HashSet<String> = cells.iter().map(Cell::id).collect();
         assert_eq!(ids.len(), cells.len(), "cell ids must be unique");
     }
@@ -410,13 +413,32 @@ mod tests {
         };
         let cells = matrix().cells(&selection).unwrap();
         assert!(!cells.is_empty());
-        for cell in &cells {
+        for cell in cells.iter().filter(|c| c.case.suite() == Suite::Ping) {
             assert_eq!(
                 cell.unsupported.is_some(),
                 cell.transport == "buffered",
                 "{cell:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_peer_without_thrifttest_binaries_makes_those_cells_unsupported() {
+        let cells = matrix().cells(&Selection::default()).unwrap();
+        for cell in cells.iter().filter(|c| c.case.suite() == Suite::ThriftTest) {
+            let lacking = cell.client == "cpp" || cell.server == "cpp";
+            assert_eq!(cell.unsupported.is_some(), lacking, "{cell:?}");
+        }
+        let m = matrix();
+        assert_eq!(
+            m.program("rs", Side::Client, Suite::ThriftTest),
+            Some(Path::new("target/release/thrifttest-client"))
+        );
+        assert_eq!(m.program("cpp", Side::Server, Suite::ThriftTest), None);
+        assert_eq!(
+            m.program("cpp", Side::Server, Suite::Ping),
+            Some(Path::new("interop/cpp/bin/ping-server"))
+        );
     }
 
     #[test]

@@ -1,0 +1,409 @@
+//! `thrift_test` and `thrift_test_multiplexed`: Apache Thrift's cross-test
+//! suite (every base type, struct, container, enum, exception and the
+//! oneway call) between a `thrifttest-client` and a `thrifttest-server`,
+//! plain or through the multiplexed protocol with `SecondService` beside
+//! `ThriftTest`.
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use thrift_frame_harness::{
+    describe_exit, shorten, CommandLine, LineClient, LineRun, ServerProcess, HOST,
+};
+
+use super::steps::stop_server;
+use super::{CellPlan, InteropCase, Observed};
+use crate::CaseError;
+
+/// Every `ThriftTest` method the client must report on (interop/SPEC.md,
+/// "ThriftTest"): a client that skips one fails the cell.
+pub(crate) const THRIFT_TEST_METHODS: [&str; 22] = [
+    "testBinary",
+    "testBool",
+    "testByte",
+    "testDouble",
+    "testEnum",
+    "testException",
+    "testI32",
+    "testI64",
+    "testInsanity",
+    "testList",
+    "testMap",
+    "testMapMap",
+    "testMulti",
+    "testMultiException",
+    "testNest",
+    "testOneway",
+    "testSet",
+    "testString",
+    "testStringMap",
+    "testStruct",
+    "testTypedef",
+    "testVoid",
+];
+
+/// The `SecondService` method a multiplexed run adds.
+const SECOND_SERVICE_METHOD: &str = "secondtestString";
+
+/// The exit-code bits of upstream's cross test, as the client sets them.
+const GROUP_BITS: [(i32, &str); 6] = [
+    (1, "base types"),
+    (2, "structs"),
+    (4, "containers"),
+    (8, "exceptions"),
+    (64, "unknown: the suite could not run"),
+    (128, "a call timed out"),
+];
+
+/// How many of the client's failure lines a failing cell shows.
+const FAILURE_LINES_SHOWN: usize = 4;
+
+/// The case; `multiplexed` runs it through `TMultiplexedProtocol`.
+pub(crate) struct ThriftTest {
+    pub multiplexed: bool,
+}
+
+impl InteropCase for ThriftTest {
+    fn run(&self, plan: &CellPlan) -> Result<Observed, CaseError> {
+        let server = start_server(plan, 0, self.multiplexed, "server")?;
+        let client = start_client(plan, server.port, self.multiplexed, &[])?;
+        let run = client.finish(&plan.deadline)?;
+        let verdict = judge(&run, self.multiplexed, 1)?;
+        stop_server(plan, server);
+        Ok(Observed {
+            reconnects: Some(verdict.reconnects),
+            recovery_ms: None,
+            summary: verdict.summary(),
+        })
+    }
+}
+
+/// The `--protocol` of both sides: upstream names the multiplexed
+/// protocols `multi` (binary) and `multic` (compact).
+fn protocol_flag(protocol: &str, multiplexed: bool) -> String {
+    match (protocol, multiplexed) {
+        ("binary", true) => "multi".to_owned(),
+        ("compact", true) => "multic".to_owned(),
+        (other, _) => other.to_owned(),
+    }
+}
+
+fn wire_args(plan: &CellPlan, port: u16, multiplexed: bool) -> Vec<String> {
+    let cell = plan.cell;
+    [
+        "--host".to_owned(),
+        HOST.to_string(),
+        "--port".to_owned(),
+        port.to_string(),
+        "--protocol".to_owned(),
+        protocol_flag(&cell.protocol, multiplexed),
+        "--transport".to_owned(),
+        cell.transport.clone(),
+    ]
+    .into()
+}
+
+/// The `thrifttest-server` of the cell on `port` (0: a fresh one).
+pub(crate) fn server_command(plan: &CellPlan, port: u16, multiplexed: bool) -> CommandLine {
+    let mut args = wire_args(plan, port, multiplexed);
+    args.extend(["--server-type".to_owned(), plan.server_type.clone()]);
+    CommandLine {
+        program: plan.server_program.clone(),
+        args,
+    }
+}
+
+/// Starts the cell's `thrifttest-server`, logging to `server.log`.
+pub(crate) fn start_server(
+    plan: &CellPlan,
+    port: u16,
+    multiplexed: bool,
+    label: &str,
+) -> Result<ServerProcess, CaseError> {
+    let command = server_command(plan, port, multiplexed);
+    plan.logs.note(&format!("start {label}: {command}"));
+    let server = ServerProcess::start(
+        label,
+        &command,
+        &plan.logs.path("server.log"),
+        &plan.deadline,
+    )?;
+    plan.logs
+        .note(&format!("{label} ready on port {}", server.port));
+    Ok(server)
+}
+
+/// Starts the cell's `thrifttest-client` against `port` with `extra` flags,
+/// logging to `client.log` (stderr) and `client.out` (stdout).
+pub(crate) fn start_client(
+    plan: &CellPlan,
+    port: u16,
+    multiplexed: bool,
+    extra: &[&str],
+) -> Result<LineClient, CaseError> {
+    let mut args = wire_args(plan, port, multiplexed);
+    args.extend(extra.iter().map(|flag| flag.to_string()));
+    let command = CommandLine {
+        program: plan.client_program.clone(),
+        args,
+    };
+    plan.logs.note(&format!("start client: {command}"));
+    Ok(LineClient::start(
+        "client",
+        &command,
+        &plan.logs.path("client.log"),
+        &plan.logs.path("client.out"),
+    )?)
+}
+
+/// One `loop <n>: <checks> checks, <failed> failed, <reconnects> reconnects`
+/// line of a `thrifttest-client`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LoopLine {
+    pub number: u32,
+    pub checks: u32,
+    pub failed: u32,
+    pub reconnects: u64,
+}
+
+impl LoopLine {
+    pub(crate) fn parse(line: &str) -> Option<LoopLine> {
+        let rest = line.trim().strip_prefix("loop ")?;
+        let (number, rest) = rest.split_once(": ")?;
+        let mut fields = rest.split(", ").map(|field| {
+            let (value, name) = field.split_once(' ')?;
+            Some((value.parse::<u64>().ok()?, name))
+        });
+        let mut next = |expected: &str| match fields.next() {
+            Some(Some((value, name))) if name == expected => Some(value),
+            _ => None,
+        };
+        let checks = u32::try_from(next("checks")?).ok()?;
+        let failed = u32::try_from(next("failed")?).ok()?;
+        let reconnects = next("reconnects")?;
+        Some(LoopLine {
+            number: number.parse().ok()?,
+            checks,
+            failed,
+            reconnects,
+        })
+    }
+}
+
+/// One `<method>: <n> checks, <m> failed: ok|FAILED` line.
+fn parse_method_line(line: &str) -> Option<(&str, u32, bool)> {
+    let (method, rest) = line.trim().split_once(": ")?;
+    let (checks, rest) = rest.split_once(" checks, ")?;
+    let (_, verdict) = rest.split_once(" failed: ")?;
+    Some((method, checks.parse().ok()?, verdict == "ok"))
+}
+
+/// What a passing run showed.
+pub(crate) struct Verdict {
+    pub loops: usize,
+    pub checks: u32,
+    pub methods: usize,
+    pub reconnects: u64,
+    pub unknown: usize,
+}
+
+impl Verdict {
+    pub(crate) fn summary(&self) -> String {
+        let mut text = format!(
+            "{} checks of {} methods ok in {} loop(s)",
+            self.checks, self.methods, self.loops
+        );
+        if self.reconnects > 0 {
+            text.push_str(&format!("; {} reconnects", self.reconnects));
+        }
+        if self.unknown > 0 {
+            text.push_str(&format!(
+                "; {} testOneway outcome(s) unknown, as the policy allows",
+                self.unknown
+            ));
+        }
+        text
+    }
+}
+
+/// The groups an exit code names, for a failing cell's message.
+fn failed_groups(code: i32) -> String {
+    let groups: Vec<&str> = GROUP_BITS
+        .iter()
+        .filter(|(bit, _)| code & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    if groups.is_empty() {
+        "no group bit set".to_owned()
+    } else {
+        groups.join(", ")
+    }
+}
+
+/// The client's last failure lines on stderr (`FAILED ...`, or its last
+/// lines when it printed none), joined for a message.
+fn last_failures(run: &LineRun) -> String {
+    let text = fs::read(&run.stderr_log).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let failed: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.contains("FAILED") || l.contains("could not run"))
+        .collect();
+    let chosen = if failed.is_empty() { &lines } else { &failed };
+    let start = chosen.len().saturating_sub(FAILURE_LINES_SHOWN);
+    let shown: Vec<String> = chosen[start..]
+        .iter()
+        .map(|l| shorten(l.trim(), 240))
+        .collect();
+    if shown.is_empty() {
+        "(nothing on stderr)".to_owned()
+    } else {
+        shown.join(" | ")
+    }
+}
+
+fn unknown_lines(run: &LineRun) -> usize {
+    let text = fs::read(&run.stderr_log).unwrap_or_default();
+    String::from_utf8_lossy(&text)
+        .lines()
+        .filter(|l| l.contains("UNKNOWN [") && l.contains("outcome unknown"))
+        .count()
+}
+
+/// Judges a finished client run: exit 0, `loops` loop lines with nothing
+/// failed, and a passing line for every method the suite must call.
+pub(crate) fn judge(run: &LineRun, multiplexed: bool, loops: usize) -> Result<Verdict, CaseError> {
+    let code = run.status.code();
+    if code == Some(2) {
+        return Err(CaseError::Unsupported(format!(
+            "{} exited 2: {}",
+            run.label,
+            last_failures(run)
+        )));
+    }
+    if !run.status.success() {
+        let groups = code.map_or_else(|| describe_exit(run.status), failed_groups);
+        return Err(CaseError::Failed(format!(
+            "{} {} (failed: {groups}); last lines: {}",
+            run.label,
+            describe_exit(run.status),
+            last_failures(run)
+        )));
+    }
+    let loop_lines: Vec<LoopLine> = run
+        .lines
+        .iter()
+        .filter_map(|line| LoopLine::parse(&line.text))
+        .collect();
+    if loop_lines.len() != loops {
+        return Err(CaseError::Failed(format!(
+            "{} exited 0 but printed {} loop lines, expected {loops}",
+            run.label,
+            loop_lines.len()
+        )));
+    }
+    if let Some(bad) = loop_lines.iter().find(|l| l.failed > 0) {
+        return Err(CaseError::Failed(format!(
+            "{} exited 0 but loop {} says {} failed: {}",
+            run.label,
+            bad.number,
+            bad.failed,
+            last_failures(run)
+        )));
+    }
+    let mut expected: BTreeSet<&str> = THRIFT_TEST_METHODS.into_iter().collect();
+    if multiplexed {
+        expected.insert(SECOND_SERVICE_METHOD);
+    }
+    let mut checks = 0;
+    let mut seen = BTreeSet::new();
+    for (method, method_checks, ok) in run.lines.iter().filter_map(|l| parse_method_line(&l.text)) {
+        if !ok {
+            return Err(CaseError::Failed(format!(
+                "{} exited 0 but reports {method} FAILED: {}",
+                run.label,
+                last_failures(run)
+            )));
+        }
+        checks += method_checks;
+        seen.insert(method.to_owned());
+    }
+    let missing: Vec<&str> = expected
+        .iter()
+        .copied()
+        .filter(|method| !seen.contains(*method))
+        .collect();
+    if !missing.is_empty() {
+        return Err(CaseError::Failed(format!(
+            "{} passed but never reported {}",
+            run.label,
+            missing.join(", ")
+        )));
+    }
+    Ok(Verdict {
+        loops,
+        checks,
+        methods: seen.len(),
+        reconnects: loop_lines.last().map_or(0, |l| l.reconnects),
+        unknown: unknown_lines(run),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loop_lines_parse_and_reject_other_lines() {
+        assert_eq!(
+            LoopLine::parse("loop 2: 81 checks, 0 failed, 1 reconnects"),
+            Some(LoopLine {
+                number: 2,
+                checks: 81,
+                failed: 0,
+                reconnects: 1
+            })
+        );
+        assert_eq!(LoopLine::parse("testI32: 8 checks, 0 failed: ok"), None);
+        assert_eq!(LoopLine::parse("loop 1: 81 checks, 0 failed"), None);
+        assert_eq!(
+            LoopLine::parse("loop x: 1 checks, 0 failed, 0 reconnects"),
+            None
+        );
+    }
+
+    #[test]
+    fn method_lines_parse() {
+        assert_eq!(
+            parse_method_line("testMapMap: 2 checks, 0 failed: ok"),
+            Some(("testMapMap", 2, true))
+        );
+        assert_eq!(
+            parse_method_line("testSet: 4 checks, 1 failed: FAILED"),
+            Some(("testSet", 4, false))
+        );
+        assert_eq!(
+            parse_method_line("loop 1: 81 checks, 0 failed, 0 reconnects"),
+            None
+        );
+    }
+
+    #[test]
+    fn exit_bits_name_their_groups() {
+        assert_eq!(failed_groups(6), "structs, containers");
+        assert_eq!(
+            failed_groups(79),
+            "base types, structs, containers, exceptions, unknown: the suite could not run"
+        );
+        assert_eq!(failed_groups(129), "base types, a call timed out");
+    }
+
+    #[test]
+    fn multiplexed_protocol_names_are_upstreams() {
+        assert_eq!(protocol_flag("binary", true), "multi");
+        assert_eq!(protocol_flag("compact", true), "multic");
+        assert_eq!(protocol_flag("compact", false), "compact");
+    }
+}
