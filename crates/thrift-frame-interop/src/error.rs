@@ -61,6 +61,10 @@ pub enum Error {
     #[error("{what}: {source}")]
     Io { what: String, source: io::Error },
 
+    /// templates/index.html did not render (a bug in the template).
+    #[error("cannot render index.html: {0}")]
+    Template(String),
+
     #[error("cannot encode the results as JSON: {0}")]
     Json(#[from] serde_json::Error),
 }

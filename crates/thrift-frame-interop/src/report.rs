@@ -410,6 +410,9 @@ pub fn summary_markdown(results: &[CellResult], info: &RunInfo, stale: &[&KnownF
     out
 }
 
+/// The page skeleton; every value it prints goes through [`html_escape`].
+const INDEX_TEMPLATE: &str = include_str!("../templates/index.html");
+
 /// Escapes text for HTML element content and attribute values; line breaks
 /// become `&#10;` so hover titles keep one line per cell.
 pub fn html_escape(text: &str) -> String {
@@ -428,26 +431,40 @@ pub fn html_escape(text: &str) -> String {
     out
 }
 
-const STYLE: &str = "
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { border: 1px solid #999; padding: 0.4em 0.8em; text-align: center; }
-td { cursor: help; min-width: 6em; }
-td small { display: block; color: #333; }
-.pass { background: #b7e4b0; }
-.fail { background: #f19a9a; }
-.timeout { background: #f5c07a; }
-.known_failure { background: #f3e58c; }
-.unsupported { background: #ddd; color: #666; }
-.legend span { padding: 0.2em 0.6em; margin-right: 0.4em; border: 1px solid #999; }
-li { margin-bottom: 0.3em; }
-code { font-size: 0.9em; }
-";
+/// One client x server square as the page shows it.
+#[derive(Serialize)]
+struct SquareView {
+    /// The CSS class: the worst status.
+    worst: &'static str,
+    /// Hover text: every cell's variant and status, failures with why.
+    title: String,
+    /// "passed/ran", or "n/a".
+    text: String,
+    /// The counts of the statuses other than `pass`.
+    others: String,
+}
 
-fn html_square(square: &Square) -> String {
-    let Some(worst) = square.worst() else {
-        return "<td></td>".into();
-    };
+#[derive(Serialize)]
+struct RowView {
+    client: String,
+    squares: Vec<Option<SquareView>>,
+}
+
+#[derive(Serialize)]
+struct CaseView {
+    name: &'static str,
+    rows: Vec<RowView>,
+}
+
+#[derive(Serialize)]
+struct FailureView<'a> {
+    id: &'a str,
+    status: &'static str,
+    message: &'a str,
+}
+
+fn square_view(square: &Square) -> Option<SquareView> {
+    let worst = square.worst()?;
     let others: Vec<String> = Status::ALL
         .iter()
         .filter(|&&status| status != Status::Pass)
@@ -467,84 +484,71 @@ fn html_square(square: &Square) -> String {
             line
         })
         .collect();
-    format!(
-        "<td class=\"{}\" title=\"{}\">{}{}</td>",
-        worst.name(),
-        html_escape(&details.join("\n")),
-        square.pass_text(),
-        if others.is_empty() {
-            String::new()
-        } else {
-            format!("<small>{}</small>", html_escape(&others.join(", ")))
-        }
-    )
+    Some(SquareView {
+        worst: worst.name(),
+        title: details.join("\n"),
+        text: square.pass_text(),
+        others: others.join(", "),
+    })
 }
 
-/// index.html: one coloured client x server table per case, failure
-/// messages on hover, then the failures with links to their logs (relative,
-/// so the page works straight from the file system).
-pub fn index_html(results: &[CellResult], info: &RunInfo) -> String {
+/// index.html, from templates/index.html: one coloured client x server
+/// table per case, failure messages on hover, then the failures with links
+/// to their logs (relative, so the page works straight from the file system).
+pub fn index_html(results: &[CellResult], info: &RunInfo) -> Result<String, Error> {
     let tables = Tables::new(results);
-    let mut out = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>thrift-frame interop</title>\n<style>",
-    );
-    out.push_str(STYLE);
-    out.push_str("</style>\n</head>\n<body>\n<h1>thrift-frame interop</h1>\n");
-    let _ = writeln!(out, "<p>{}</p>", html_escape(&headline(results, info)));
-    if let Some(note) = &info.note {
-        let _ = writeln!(out, "<p>{}</p>", html_escape(note));
-    }
-    out.push_str("<p class=\"legend\">");
-    for status in Status::ALL {
-        let _ = write!(out, "<span class=\"{0}\">{0}</span>", status.name());
-    }
-    out.push_str(
-        "</p>\n<p>Each square: passed / cells run over protocols &times; transports &times; \
-         server models; hover for every cell.</p>\n",
-    );
-    for (case, squares) in &tables.cases {
-        let _ = write!(
-            out,
-            "<h2 id=\"{0}\">{0}</h2>\n<table>\n<tr><th>client \\ server</th>",
-            case.name()
-        );
-        for server in &tables.servers {
-            let _ = write!(out, "<th>{}</th>", html_escape(server));
-        }
-        out.push_str("</tr>\n");
-        for client in &tables.clients {
-            let _ = write!(out, "<tr><th>{}</th>", html_escape(client));
-            for server in &tables.servers {
-                match squares.get(&(client.clone(), server.clone())) {
-                    Some(square) => out.push_str(&html_square(square)),
-                    None => out.push_str("<td></td>"),
-                }
-            }
-            out.push_str("</tr>\n");
-        }
-        out.push_str("</table>\n");
-    }
-    let not_passed: Vec<&CellResult> = results
+    let cases: Vec<CaseView> = tables
+        .cases
+        .iter()
+        .map(|(case, squares)| CaseView {
+            name: case.name(),
+            rows: (tables.clients.iter())
+                .map(|client| RowView {
+                    client: client.clone(),
+                    squares: (tables.servers.iter())
+                        .map(|server| {
+                            squares
+                                .get(&(client.clone(), server.clone()))
+                                .and_then(square_view)
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    let failures: Vec<FailureView> = results
         .iter()
         .filter(|r| r.status.is_unexpected() || r.status == Status::KnownFailure)
+        .map(|r| FailureView {
+            id: &r.id,
+            status: r.status.name(),
+            message: &r.message,
+        })
         .collect();
-    if !not_passed.is_empty() {
-        out.push_str("<h2>Failures</h2>\n<ul>\n");
-        for result in not_passed {
-            let _ = writeln!(
-                out,
-                "<li class=\"{status}\"><code>{id}</code> <b>{status}</b>: {message} \
-                 (<a href=\"logs/{id}/\">logs</a>)</li>",
-                status = result.status.name(),
-                id = html_escape(&result.id),
-                message = html_escape(&result.message),
-            );
-        }
-        out.push_str("</ul>\n");
-    }
-    out.push_str("</body>\n</html>\n");
-    out
+    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
+    let mut environment = minijinja::Environment::new();
+    // Every value is escaped by html_escape, attribute or not.
+    environment.set_formatter(|out, _state, value| {
+        out.write_str(&html_escape(&value.to_string()))
+            .map_err(minijinja::Error::from)
+    });
+    let template_error = |e: minijinja::Error| Error::Template(e.to_string());
+    environment
+        .add_template("index.html", INDEX_TEMPLATE)
+        .map_err(template_error)?;
+    let template = environment
+        .get_template("index.html")
+        .map_err(template_error)?;
+    template
+        .render(minijinja::context! {
+            headline => headline(results, info),
+            note => info.note,
+            statuses,
+            servers => tables.servers,
+            cases,
+            failures,
+        })
+        .map_err(template_error)
 }
 
 /// Where the report files were written.
@@ -578,7 +582,7 @@ pub fn write_reports(
         serde_json::to_string_pretty(results)? + "\n",
     )?;
     write(&files.summary_md, summary_markdown(results, info, stale))?;
-    write(&files.index_html, index_html(results, info))?;
+    write(&files.index_html, index_html(results, info)?)?;
     Ok(files)
 }
 
@@ -695,7 +699,7 @@ mod tests {
 
     #[test]
     fn html_colours_by_worst_status_and_escapes_messages() {
-        let html = index_html(&sample(), &info());
+        let html = index_html(&sample(), &info()).unwrap();
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(!html.contains("<script") && !html.contains("http"));
         assert!(html.contains("<td class=\"fail\" title=\"binary/framed/threaded: pass&#10;binary/framed/pool: fail: client: call 1 failed: &lt;reset&gt; &amp; &quot;gone&quot;&#10;binary/framed/nonblocking: unsupported: 4 calls ok\">1/2<small>1 fail, 1 unsupported</small></td>"), "{html}");
@@ -726,7 +730,7 @@ mod tests {
             text.contains("(logs: `target/interop/logs/echo.py-cpp.binary-framed.remote/`)"),
             "{text}"
         );
-        let html = index_html(&[remote], &info);
+        let html = index_html(&[remote], &info).unwrap();
         assert!(html.contains("<p>Remote servers cpp=cpp:9090 &lt;mux&gt;.</p>"));
     }
 
@@ -747,7 +751,7 @@ mod tests {
             Case::Echo,
             Status::Unsupported,
         )];
-        let html = index_html(&results, &info());
+        let html = index_html(&results, &info()).unwrap();
         assert!(html.contains("<td class=\"unsupported\""));
         assert!(html.contains(">n/a<small>1 unsupported</small>"));
     }
