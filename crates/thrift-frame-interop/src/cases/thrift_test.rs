@@ -353,7 +353,77 @@ pub(crate) fn judge(run: &LineRun, multiplexed: bool, loops: usize) -> Result<Ve
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+    use std::time::{Instant, SystemTime};
+
+    use thrift_frame_harness::Line;
+
     use super::*;
+
+    fn run(code: i32, stdout: &[String], stderr: &str) -> LineRun {
+        let stderr_log = std::env::temp_dir().join(format!(
+            "thrift-test-judge-{}-{code}-{}.log",
+            std::process::id(),
+            stdout.len()
+        ));
+        fs::write(&stderr_log, stderr).unwrap();
+        LineRun {
+            label: "client".into(),
+            lines: (stdout.iter())
+                .map(|text| Line {
+                    text: text.clone(),
+                    at: Instant::now(),
+                    wall: SystemTime::now(),
+                })
+                .collect(),
+            status: ExitStatus::from_raw(code << 8),
+            stderr_log,
+        }
+    }
+
+    fn passing_output(skip: Option<&str>) -> Vec<String> {
+        let mut lines = vec!["loop 1: 81 checks, 0 failed, 0 reconnects".to_owned()];
+        for method in THRIFT_TEST_METHODS.iter().filter(|m| Some(**m) != skip) {
+            lines.push(format!("{method}: 3 checks, 0 failed: ok"));
+        }
+        lines
+    }
+
+    #[test]
+    fn a_failing_run_names_its_groups_and_last_failures() {
+        let stderr = "thrifttest-client: FAILED [structs] testNest(..): expected 1, got 2\n\
+                      thrifttest-client: FAILED [containers] testSet({}): got error: reset\n";
+        let error = judge(&run(6, &[], stderr), false, 1)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains("exit 6 (failed: structs, containers)"),
+            "{error}"
+        );
+        assert!(error.contains("FAILED [containers] testSet"), "{error}");
+        let error = judge(&run(2, &[], "error: --protocol json"), false, 1);
+        assert!(matches!(error, Err(CaseError::Unsupported(_))));
+    }
+
+    #[test]
+    fn a_passing_run_must_report_every_method() {
+        let verdict = judge(&run(0, &passing_output(None), ""), false, 1).unwrap();
+        assert_eq!((verdict.methods, verdict.checks), (22, 66));
+        let error = judge(&run(0, &passing_output(Some("testMapMap")), ""), false, 1);
+        let error = error.err().unwrap().to_string();
+        assert!(error.contains("never reported testMapMap"), "{error}");
+        // Multiplexed runs also owe secondtestString.
+        let error = judge(&run(0, &passing_output(None), ""), true, 1);
+        assert!(error
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("secondtestString"));
+        // Two loops asked, one printed.
+        assert!(judge(&run(0, &passing_output(None), ""), false, 2).is_err());
+    }
 
     #[test]
     fn loop_lines_parse_and_reject_other_lines() {
