@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/thrift/lib/go/thrift"
+
+	"thriftframe/interop/go/gen/ping"
 	"thriftframe/interop/go/gen/student"
 	"thriftframe/interop/go/internal/cli"
 	"thriftframe/interop/go/internal/payload"
@@ -92,14 +95,14 @@ func main() {
 	}
 
 	conf := wire.Config(time.Duration(connectTimeout.Value)*time.Millisecond, time.Duration(timeout.Value)*time.Millisecond)
-	clients := make([]*reconnect.Client, len(opts.endpoints))
+	clients := make([]*client, len(opts.endpoints))
 	for i, ep := range opts.endpoints {
-		clients[i] = reconnect.New(reconnect.Config{
+		clients[i] = reconnect.New(reconnect.Config[services]{
 			Addr:             ep,
 			Conf:             conf,
 			ProtocolFactory:  wire.ProtocolFactory(conf),
 			TransportFactory: wire.TransportFactory(conf),
-			Multiplexed:      *wire.Multiplexed,
+			NewClient:        newServices(*wire.Multiplexed),
 			Backoff:          reconnect.DefaultBackoff,
 			Log:              log.Default(),
 		})
@@ -129,6 +132,30 @@ func parseEndpoints(s string) ([]string, error) {
 	return eps, nil
 }
 
+// services are the generated clients of one connection.
+type services struct {
+	ping *ping.PingServiceClient
+	serv *student.ServClient
+}
+
+type client = reconnect.Client[services]
+
+// newServices builds both clients over a connection's protocol; multiplexed,
+// each sends under its service's name.
+func newServices(multiplexed bool) func(thrift.TProtocol) services {
+	return func(proto thrift.TProtocol) services {
+		var pingProto, servProto thrift.TProtocol = proto, proto
+		if multiplexed {
+			pingProto = thrift.NewTMultiplexedProtocol(proto, "PingService")
+			servProto = thrift.NewTMultiplexedProtocol(proto, "Serv")
+		}
+		return services{
+			ping: ping.NewPingServiceClient(thrift.NewTStandardClient(pingProto, pingProto)),
+			serv: student.NewServClient(thrift.NewTStandardClient(servProto, servProto)),
+		}
+	}
+}
+
 // job is one call to make and check.
 type job struct {
 	size int
@@ -136,7 +163,7 @@ type job struct {
 }
 
 // run makes every call of every round and returns how many failed.
-func run(opts options, clients []*reconnect.Client) int {
+func run(opts options, clients []*client) int {
 	isStudent := opts.wire.Service.Value == "student"
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	var payloads []string
@@ -208,8 +235,13 @@ func newStudent(sno int32) *student.Student {
 	}
 }
 
-func put(ctx context.Context, c *reconnect.Client, s *student.Student) error {
-	got, err := c.Put(ctx, s)
+// put is never retried: a broken connection leaves its outcome unknown.
+func put(ctx context.Context, c *client, s *student.Student) error {
+	var got int32
+	err := c.Call("put", false, func(sv services) (e error) {
+		got, e = sv.serv.Put(ctx, s)
+		return e
+	})
 	if err != nil {
 		return err
 	}
@@ -219,14 +251,20 @@ func put(ctx context.Context, c *reconnect.Client, s *student.Student) error {
 	return nil
 }
 
-func pingOrOutput(ctx context.Context, c *reconnect.Client, call, msg string) error {
+// pingOrOutput is idempotent, so retried across reconnects.
+func pingOrOutput(ctx context.Context, c *client, call, msg string) error {
 	var got, want string
-	var err error
+	err := c.Call(call, true, func(sv services) (e error) {
+		if call == "output" {
+			got, e = sv.ping.Output(ctx, msg)
+		} else {
+			got, e = sv.ping.Ping(ctx, msg)
+		}
+		return e
+	})
 	if call == "output" {
-		got, err = c.Output(ctx, msg)
 		want = "You said: " + msg
 	} else {
-		got, err = c.Ping(ctx, msg)
 		want = "receive len: " + strconv.Itoa(len(msg))
 	}
 	if err != nil {

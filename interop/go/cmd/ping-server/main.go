@@ -2,17 +2,11 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
-	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
 
@@ -20,6 +14,7 @@ import (
 	"thriftframe/interop/go/gen/student"
 	"thriftframe/interop/go/internal/cli"
 	"thriftframe/interop/go/internal/handler"
+	"thriftframe/interop/go/internal/server"
 )
 
 const usage = "ping-server [--host H] [--port P] [--protocol binary|compact] [--transport buffered|framed] " +
@@ -41,19 +36,12 @@ func main() {
 		fs.Fail("server model %q is not supported by the Go peer (only simple)", *model)
 	}
 
-	// Catch the signals before anything can announce the port, so a runner
-	// that stops the server right after LISTENING still sees status 0.
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
-	os.Exit(run(net.JoinHostPort(*host, strconv.Itoa(port.Value)), wire, signals))
-}
-
-func run(addr string, wire cli.Wire, signals <-chan os.Signal) int {
+	signals := server.Signals()
 	var processor thrift.TProcessor
 	h := handler.Handler{}
 	switch {
 	case *wire.Multiplexed:
-		processor = newMultiplexed(map[string]thrift.TProcessor{
+		processor = server.NewMultiplexed(map[string]thrift.TProcessor{
 			"PingService": ping.NewPingServiceProcessor(h),
 			"Serv":        student.NewServProcessor(h),
 		})
@@ -62,90 +50,13 @@ func run(addr string, wire cli.Wire, signals <-chan os.Signal) int {
 	default:
 		processor = ping.NewPingServiceProcessor(h)
 	}
-
-	sock, err := thrift.NewTServerSocket(addr)
-	if err != nil {
-		log.Printf("bad listen address %s: %v", addr, err)
-		return 1
-	}
-	// Listen here, not in Serve, to learn the real port before announcing it.
-	if err := sock.Listen(); err != nil {
-		log.Printf("cannot listen on %s: %v", addr, err)
-		return 1
-	}
-	tcpAddr, ok := sock.Addr().(*net.TCPAddr)
-	if !ok {
-		log.Printf("listener has no TCP address: %v", sock.Addr())
-		return 1
-	}
-
 	conf := wire.Config(0, 0)
-	server := thrift.NewTSimpleServer4(logFailures{processor}, patientListener{sock}, wire.TransportFactory(conf), wire.ProtocolFactory(conf))
-	server.SetLogger(func(msg string) { log.Print(msg) })
-	// Stop waits for open connections; an idle client would block it forever.
-	thrift.ServerStopTimeout = 500 * time.Millisecond
-
-	// The kernel queues connections from here on; os.Stdout is unbuffered.
-	if _, err := fmt.Fprintf(os.Stdout, "LISTENING %d\n", tcpAddr.Port); err != nil {
-		log.Printf("cannot announce the port: %v", err)
-		return 1
-	}
-	// Go's net package sets TCP_NODELAY on every TCP connection, accepted
-	// ones included, so nothing is needed for it here.
-	// AcceptLoop, not Serve: Serve drops the error that ended the loop.
-	served := make(chan error, 1)
-	go func() { served <- server.AcceptLoop() }()
-	log.Printf("serving %s (protocol %s, transport %s, service %s, multiplexed %v, model simple)",
-		tcpAddr, wire.Protocol, wire.Transport, wire.Service, *wire.Multiplexed)
-
-	select {
-	case sig := <-signals:
-		log.Printf("%v: stopping", sig)
-		if err := server.Stop(); err != nil {
-			log.Printf("stop: %v", err)
-		}
-		<-served
-		return 0
-	case err := <-served:
-		log.Printf("server stopped unexpectedly: %v", err)
-		return 1
-	}
-}
-
-// patientListener rides out running out of file descriptors. TSimpleServer
-// ends its accept loop, and so the whole server, at the first Accept error;
-// the Go runtime already retries the harmless ones (ECONNABORTED), this
-// waits out the resource shortages, which pass as connections close.
-type patientListener struct{ *thrift.TServerSocket }
-
-func (l patientListener) Accept() (thrift.TTransport, error) {
-	for {
-		t, err := l.TServerSocket.Accept()
-		if !errors.Is(err, syscall.EMFILE) && !errors.Is(err, syscall.ENFILE) {
-			return t, err
-		}
-		log.Printf("accept: %v; retrying in 50ms", err)
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// logFailures logs every failed request. TSimpleServer closes a connection
-// silently when a request cannot be read (another protocol or transport, a
-// client without TMultiplexedProtocol, a frame too large), which is exactly
-// what one needs to see when two peers do not agree.
-type logFailures struct{ thrift.TProcessor }
-
-func (p logFailures) Process(ctx context.Context, in, out thrift.TProtocol) (bool, thrift.TException) {
-	ok, err := p.TProcessor.Process(ctx, in, out)
-	if err != nil && !isEOF(err) {
-		log.Printf("request failed: %v", err)
-	}
-	return ok, err
-}
-
-// isEOF reports the end of a connection between two requests: the client
-// hung up, nothing went wrong.
-func isEOF(err error) bool {
-	var te thrift.TTransportException
-	return errors.Is(err, io.EOF) || errors.As(err, &te) && te.TypeId() == thrift.END_OF_FILE
+	os.Exit(server.Run(server.Options{
+		Addr:             net.JoinHostPort(*host, strconv.Itoa(port.Value)),
+		Processor:        processor,
+		TransportFactory: wire.TransportFactory(conf),
+		ProtocolFactory:  wire.ProtocolFactory(conf),
+		Describe: fmt.Sprintf("protocol %s, transport %s, service %s, multiplexed %v",
+			wire.Protocol, wire.Transport, wire.Service, *wire.Multiplexed),
+	}, signals))
 }

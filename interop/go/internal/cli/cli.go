@@ -163,6 +163,32 @@ func (f *FlagSet) AddWireFlags() Wire {
 	return w
 }
 
+// AddCrossTestWireFlags registers the wire flags of Apache Thrift's cross
+// test (interop/SPEC.md, "ThriftTest"): --protocol binary|compact|multi|multic
+// (default binary), --transport and --multiplexed. Call ResolveCrossTest
+// after Parse.
+func (f *FlagSet) AddCrossTestWireFlags() Wire {
+	w := Wire{
+		Protocol:  NewChoice("binary", "binary", "compact", "multi", "multic"),
+		Transport: NewChoice("buffered", "buffered", "framed"),
+	}
+	f.Var(w.Protocol, "protocol", "binary (strict), compact; multi / multic = binary / compact multiplexed")
+	f.Var(w.Transport, "transport", "buffered or framed")
+	w.Multiplexed = f.Bool("multiplexed", false, `multiplexed, with "ThriftTest" and "SecondService"`)
+	return w
+}
+
+// ResolveCrossTest turns upstream's multi and multic into binary and
+// compact with Multiplexed set.
+func (w Wire) ResolveCrossTest() {
+	switch w.Protocol.Value {
+	case "multi":
+		w.Protocol.Value, *w.Multiplexed = "binary", true
+	case "multic":
+		w.Protocol.Value, *w.Multiplexed = "compact", true
+	}
+}
+
 // BufferSize is the buffer of the buffered transport, each direction.
 const BufferSize = 64 * 1024
 

@@ -4,15 +4,19 @@
 // never reused once a call on it failed with a transport error: the whole
 // stack is dropped and a fresh one is built by the one function that knows
 // how (open). Reconnecting backs off exponentially with jitter. Idempotent
-// calls (ping, output) are retried on the fresh stack within the reconnect
-// budget (at most CallAttempts tries); put is never retried, since its
+// calls (ping, output, every ThriftTest request/reply method) are retried
+// on the fresh stack within the reconnect budget (at most CallAttempts
+// tries); non-idempotent ones (put, testOneway) never are, since their
 // outcome is unknown. Application exceptions and wrong replies are never
 // retried. A stack dropped after a failed call is aborted (RST), so no
 // request bytes of it can arrive later.
+//
+// The package knows nothing of any service: a Client[T] holds whatever T
+// its Config's NewClient builds over a fresh protocol (generated clients,
+// multiplexed or not).
 package reconnect
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,9 +28,6 @@ import (
 	"time"
 
 	"github.com/apache/thrift/lib/go/thrift"
-
-	"thriftframe/interop/go/gen/ping"
-	"thriftframe/interop/go/gen/student"
 )
 
 // Backoff is the reconnect schedule.
@@ -46,75 +47,65 @@ var DefaultBackoff = Backoff{Initial: 10 * time.Millisecond, Max: 200 * time.Mil
 const CallAttempts = 3
 
 // Config describes one endpoint and the stack to build for it.
-type Config struct {
+type Config[T any] struct {
 	Addr             string // host:port
 	Conf             *thrift.TConfiguration
 	ProtocolFactory  thrift.TProtocolFactory
 	TransportFactory thrift.TTransportFactory
-	Multiplexed      bool
-	Backoff          Backoff
-	Log              *log.Logger
+	// NewClient builds the generated client(s) of one stack over its
+	// protocol, wrapping it in a TMultiplexedProtocol where needed.
+	NewClient func(thrift.TProtocol) T
+	Backoff   Backoff
+	Log       *log.Logger
 }
 
 // ErrOutcomeUnknown marks a non-idempotent call whose connection broke.
 var ErrOutcomeUnknown = errors.New("outcome unknown")
 
 // stack is one connection's worth of Thrift objects, used once.
-type stack struct {
-	trans thrift.TTransport // outermost transport; closing it closes the socket
-	tcp   *net.TCPConn      // the socket under trans, for abort
-	ping  *ping.PingServiceClient
-	serv  *student.ServClient
+type stack[T any] struct {
+	trans  thrift.TTransport // outermost transport; closing it closes the socket
+	tcp    *net.TCPConn      // the socket under trans, for abort
+	client T
 }
 
 // Client is a reconnecting client for one endpoint. Not safe for concurrent use.
-type Client struct {
-	cfg        Config
-	st         *stack
+type Client[T any] struct {
+	cfg        Config[T]
+	st         *stack[T]
 	connected  bool // a stack was opened at least once
 	reconnects int
 	rng        *rand.Rand
 }
 
-// New returns a client; it connects on the first call.
-func New(cfg Config) *Client {
+// New returns a client; it connects on the first call (or Connect).
+func New[T any](cfg Config[T]) *Client[T] {
 	if cfg.Log == nil {
 		cfg.Log = log.New(io.Discard, "", 0)
 	}
-	return &Client{cfg: cfg, rng: rand.New(rand.NewSource(time.Now().UnixNano()))}
+	return &Client[T]{cfg: cfg, rng: rand.New(rand.NewSource(time.Now().UnixNano()))}
 }
 
 // Reconnects is the number of times a fresh stack replaced a dropped one.
-func (c *Client) Reconnects() int { return c.reconnects }
+func (c *Client[T]) Reconnects() int { return c.reconnects }
 
 // Close drops the current stack, if any, with an orderly close.
-func (c *Client) Close() { c.drop() }
+func (c *Client[T]) Close() { c.drop() }
 
-// Ping calls PingService.ping, retried across reconnects.
-func (c *Client) Ping(ctx context.Context, msg string) (r string, err error) {
-	err = c.do("ping", true, func(s *stack) (e error) {
-		r, e = s.ping.Ping(ctx, msg)
-		return e
-	})
-	return r, err
+// Connect opens a stack now, unless one is open, with backoff within the
+// reconnect budget; calls connect on their own when they need to.
+func (c *Client[T]) Connect() error {
+	if c.st != nil {
+		return nil
+	}
+	return c.connect(c.newRetry())
 }
 
-// Output calls PingService.output, retried across reconnects.
-func (c *Client) Output(ctx context.Context, msg string) (r string, err error) {
-	err = c.do("output", true, func(s *stack) (e error) {
-		r, e = s.ping.Output(ctx, msg)
-		return e
-	})
-	return r, err
-}
-
-// Put calls Serv.put once; a broken connection yields ErrOutcomeUnknown.
-func (c *Client) Put(ctx context.Context, st *student.Student) (r int32, err error) {
-	err = c.do("put", false, func(s *stack) (e error) {
-		r, e = s.serv.Put(ctx, st)
-		return e
-	})
-	return r, err
+// Call runs call on a live stack's client. idempotent calls are retried
+// across reconnects; the others fail with ErrOutcomeUnknown when their
+// connection breaks. name is for messages.
+func (c *Client[T]) Call(name string, idempotent bool, call func(T) error) error {
+	return c.do(name, idempotent, func(s *stack[T]) error { return call(s.client) })
 }
 
 // open builds a complete stack and opens it. Nothing of a failed or dropped
@@ -123,7 +114,7 @@ func (c *Client) Put(ctx context.Context, st *student.Student) (r int32, err err
 // It dials the socket itself, instead of TSocket.Open, to keep the
 // *net.TCPConn for abort: thrift v0.17.0's TSocket.Conn() returns its own
 // unexported wrapper, which hides SetLinger.
-func (c *Client) open() (*stack, error) {
+func (c *Client[T]) open() (*stack[T], error) {
 	conn, err := net.DialTimeout("tcp", c.cfg.Addr, c.cfg.Conf.GetConnectTimeout())
 	if err != nil {
 		return nil, thrift.NewTTransportExceptionFromError(err)
@@ -141,20 +132,10 @@ func (c *Client) open() (*stack, error) {
 		return nil, err
 	}
 	proto := c.cfg.ProtocolFactory.GetProtocol(trans)
-	var pingProto, servProto thrift.TProtocol = proto, proto
-	if c.cfg.Multiplexed {
-		pingProto = thrift.NewTMultiplexedProtocol(proto, "PingService")
-		servProto = thrift.NewTMultiplexedProtocol(proto, "Serv")
-	}
-	return &stack{
-		trans: trans,
-		tcp:   tcp,
-		ping:  ping.NewPingServiceClient(thrift.NewTStandardClient(pingProto, pingProto)),
-		serv:  student.NewServClient(thrift.NewTStandardClient(servProto, servProto)),
-	}, nil
+	return &stack[T]{trans: trans, tcp: tcp, client: c.cfg.NewClient(proto)}, nil
 }
 
-func (c *Client) drop() {
+func (c *Client[T]) drop() {
 	if c.st != nil {
 		c.st.trans.Close()
 		c.st = nil
@@ -166,7 +147,7 @@ func (c *Client) drop() {
 // retransmitting it: a put reported as outcome unknown could then reach a
 // restarted (or reachable-again) server seconds later, after newer calls.
 // SO_LINGER 0 makes close discard those bytes and send RST.
-func (c *Client) abort() {
+func (c *Client[T]) abort() {
 	if c.st != nil {
 		// Best effort: if it fails the close below is an ordinary one.
 		_ = c.st.tcp.SetLinger(0)
@@ -182,13 +163,13 @@ type retry struct {
 	attempts int
 }
 
-func (c *Client) newRetry() *retry {
+func (c *Client[T]) newRetry() *retry {
 	return &retry{deadline: time.Now().Add(c.cfg.Backoff.Budget), delay: c.cfg.Backoff.Initial}
 }
 
 // wait sleeps the next backoff delay (with equal jitter: half fixed, half
 // random), never past the deadline.
-func (c *Client) wait(r *retry) {
+func (c *Client[T]) wait(r *retry) {
 	sleep := r.delay/2 + time.Duration(c.rng.Int63n(int64(r.delay/2)+1))
 	if rest := time.Until(r.deadline); sleep > rest {
 		sleep = rest
@@ -205,7 +186,7 @@ func (c *Client) wait(r *retry) {
 // The first attempt of a call is immediate; every later one, including one
 // after a retried call failed again, waits first. One log line per attempt
 // (the first connection of the client logs only if it fails).
-func (c *Client) connect(r *retry) error {
+func (c *Client[T]) connect(r *retry) error {
 	for {
 		if r.attempts > 0 {
 			c.wait(r)
@@ -233,7 +214,7 @@ func (c *Client) connect(r *retry) error {
 // idempotent call is then retried on a fresh one, at most CallAttempts
 // times in all and only while the reconnect budget, counted from the
 // call's first connection trouble, lasts.
-func (c *Client) do(name string, idempotent bool, call func(*stack) error) error {
+func (c *Client[T]) do(name string, idempotent bool, call func(*stack[T]) error) error {
 	var r *retry // created at the first trouble
 	for attempt := 1; ; attempt++ {
 		// A server that went away while the connection sat idle (restart,
@@ -267,31 +248,67 @@ func (c *Client) do(name string, idempotent bool, call func(*stack) error) error
 		why := c.describe(err)
 		if !idempotent {
 			c.cfg.Log.Printf("%s: %s failed on a broken connection, not retried: %s", c.cfg.Addr, name, why)
-			return fmt.Errorf("%s to %s: %w, the connection broke mid-call and %s is never retried: %s",
-				name, c.cfg.Addr, ErrOutcomeUnknown, name, why)
+			return &OutcomeUnknownError{Call: name, Addr: c.cfg.Addr, Why: why}
 		}
 		if r == nil {
 			r = c.newRetry()
 		}
 		if attempt >= CallAttempts || !time.Now().Before(r.deadline) {
-			return fmt.Errorf("%s to %s failed after %d attempt(s): %s", name, c.cfg.Addr, attempt, why)
+			return fmt.Errorf("%s to %s failed after %d attempt(s): %w", name, c.cfg.Addr, attempt, why)
 		}
 		c.cfg.Log.Printf("%s: %s failed (%s); reconnecting to retry (attempt %d of %d)",
 			c.cfg.Addr, name, why, attempt+1, CallAttempts)
 	}
 }
 
+// described is a transport error in better words, the error kept beneath.
+type described struct {
+	text string
+	err  error
+}
+
+func (d described) Error() string { return d.text }
+func (d described) Unwrap() error { return d.err }
+
+// OutcomeUnknownError is a non-idempotent call whose connection broke:
+// errors.Is finds ErrOutcomeUnknown in it, errors.As the transport error.
+type OutcomeUnknownError struct {
+	Call, Addr string
+	Why        error // the transport error
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	return fmt.Sprintf("%s to %s: %v, the connection broke mid-call and %s is never retried: %v",
+		e.Call, e.Addr, ErrOutcomeUnknown, e.Call, e.Why)
+}
+
+// Is reports ErrOutcomeUnknown.
+func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.Why }
+
 // describe says what a transport error means in words a person running
 // the interop matrix can act on; thrift's own text for these is terse.
-func (c *Client) describe(err error) string {
-	var te thrift.TTransportException
+func (c *Client[T]) describe(err error) error {
 	switch {
-	case errors.As(err, &te) && te.TypeId() == thrift.TIMED_OUT:
-		return fmt.Sprintf("no reply within %v (--timeout-ms): %v", c.cfg.Conf.SocketTimeout, err)
-	case errors.Is(err, io.EOF) || errors.As(err, &te) && te.TypeId() == thrift.END_OF_FILE:
-		return fmt.Sprintf("the server closed the connection (%v)", err)
+	case IsTimeout(err):
+		return described{fmt.Sprintf("no reply within %v (--timeout-ms): %v", c.cfg.Conf.SocketTimeout, err), err}
+	case errors.Is(err, io.EOF) || isTransport(err, thrift.END_OF_FILE):
+		return described{fmt.Sprintf("the server closed the connection (%v)", err), err}
 	}
-	return err.Error()
+	return err
+}
+
+func isTransport(err error, typeID int) bool {
+	var te thrift.TTransportException
+	return errors.As(err, &te) && te.TypeId() == typeID
+}
+
+// IsTimeout reports whether a failed call failed by timing out.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return isTransport(err, thrift.TIMED_OUT) || errors.As(err, &ne) && ne.Timeout() ||
+		strings.Contains(err.Error(), "i/o timeout") // see IsTransportError on flattened errors
 }
 
 // IsTransportError reports whether err means the connection is unusable:
@@ -329,9 +346,13 @@ func IsTransportError(err error) bool {
 
 // desynchronised reports whether err left unread bytes on the stream, so
 // the stack must not serve another call. A TApplicationException the
-// server sent was read whole; a protocol error or a reply for another
-// call was not.
+// server sent, or an exception the IDL declares, was read whole; a
+// protocol error or a reply for another call was not.
 func desynchronised(err error) bool {
+	var declared thrift.TException
+	if errors.As(err, &declared) && declared.TExceptionType() == thrift.TExceptionTypeCompiled {
+		return false
+	}
 	var ae thrift.TApplicationException
 	if !errors.As(err, &ae) {
 		return true

@@ -31,3 +31,34 @@ func TestApplicationErrorIsNotATransportError(t *testing.T) {
 		t.Fatalf("%q taken for a transport error", err)
 	}
 }
+
+// A declared exception (an IDL exception the server threw) was read whole:
+// the connection stays in step and is kept.
+func TestDeclaredExceptionKeepsTheConnection(t *testing.T) {
+	if desynchronised(declaredException{}) {
+		t.Fatal("a declared exception taken for a desynchronised stream")
+	}
+	if !desynchronised(thrift.NewTProtocolException(errors.New("bad type"))) {
+		t.Fatal("a protocol error not taken for a desynchronised stream")
+	}
+}
+
+type declaredException struct{}
+
+func (declaredException) Error() string                         { return "Xception" }
+func (declaredException) TExceptionType() thrift.TExceptionType { return thrift.TExceptionTypeCompiled }
+
+func TestTimeoutsAreRecognised(t *testing.T) {
+	flattened := thrift.PrependError("field write error: ", &net.OpError{Op: "write", Net: "tcp", Err: os.ErrDeadlineExceeded})
+	for _, err := range []error{
+		thrift.NewTTransportException(thrift.TIMED_OUT, "timed out"),
+		flattened,
+	} {
+		if !IsTimeout(err) {
+			t.Errorf("%v not recognised as a timeout", err)
+		}
+	}
+	if IsTimeout(thrift.NewTTransportException(thrift.END_OF_FILE, "EOF")) {
+		t.Error("EOF taken for a timeout")
+	}
+}

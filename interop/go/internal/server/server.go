@@ -1,0 +1,132 @@
+// Package server runs a Thrift TSimpleServer the way interop/SPEC.md asks
+// of every peer's server: LISTENING <port> on stdout once it listens, logs
+// on stderr, SIGTERM or SIGINT stop it with status 0.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/apache/thrift/lib/go/thrift"
+)
+
+// Options is what to serve and how.
+type Options struct {
+	Addr             string // host:port; port 0 = ephemeral
+	Processor        thrift.TProcessor
+	TransportFactory thrift.TTransportFactory
+	ProtocolFactory  thrift.TProtocolFactory
+	Describe         string // for the "serving" log line
+}
+
+// Signals catches SIGTERM and SIGINT. Call it before anything can announce
+// the port, so a runner that stops the server right after LISTENING still
+// sees status 0.
+func Signals() <-chan os.Signal {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	return signals
+}
+
+// Run serves until a signal arrives (status 0) or the server fails
+// (status 1), and returns the exit status.
+func Run(opts Options, signals <-chan os.Signal) int {
+	sock, err := thrift.NewTServerSocket(opts.Addr)
+	if err != nil {
+		log.Printf("bad listen address %s: %v", opts.Addr, err)
+		return 1
+	}
+	// Listen here, not in Serve, to learn the real port before announcing it.
+	if err := sock.Listen(); err != nil {
+		log.Printf("cannot listen on %s: %v", opts.Addr, err)
+		return 1
+	}
+	tcpAddr, ok := sock.Addr().(*net.TCPAddr)
+	if !ok {
+		log.Printf("listener has no TCP address: %v", sock.Addr())
+		return 1
+	}
+
+	server := thrift.NewTSimpleServer4(logFailures{opts.Processor}, patientListener{sock}, opts.TransportFactory, opts.ProtocolFactory)
+	server.SetLogger(func(msg string) { log.Print(msg) })
+	// Stop waits for open connections; an idle client would block it forever.
+	thrift.ServerStopTimeout = 500 * time.Millisecond
+
+	// The kernel queues connections from here on; os.Stdout is unbuffered.
+	if _, err := fmt.Fprintf(os.Stdout, "LISTENING %d\n", tcpAddr.Port); err != nil {
+		log.Printf("cannot announce the port: %v", err)
+		return 1
+	}
+	// Go's net package sets TCP_NODELAY on every TCP connection, accepted
+	// ones included, so nothing is needed for it here.
+	// AcceptLoop, not Serve: Serve drops the error that ended the loop.
+	served := make(chan error, 1)
+	go func() { served <- server.AcceptLoop() }()
+	log.Printf("serving %s (%s, model simple)", tcpAddr, opts.Describe)
+
+	select {
+	case sig := <-signals:
+		log.Printf("%v: stopping", sig)
+		if err := server.Stop(); err != nil {
+			log.Printf("stop: %v", err)
+		}
+		<-served
+		return 0
+	case err := <-served:
+		log.Printf("server stopped unexpectedly: %v", err)
+		return 1
+	}
+}
+
+// patientListener rides out running out of file descriptors. TSimpleServer
+// ends its accept loop, and so the whole server, at the first Accept error;
+// the Go runtime already retries the harmless ones (ECONNABORTED), this
+// waits out the resource shortages, which pass as connections close.
+type patientListener struct{ *thrift.TServerSocket }
+
+func (l patientListener) Accept() (thrift.TTransport, error) {
+	for {
+		t, err := l.TServerSocket.Accept()
+		if !errors.Is(err, syscall.EMFILE) && !errors.Is(err, syscall.ENFILE) {
+			return t, err
+		}
+		log.Printf("accept: %v; retrying in 50ms", err)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// logFailures logs every failed request. TSimpleServer closes a connection
+// silently when a request cannot be read (another protocol or transport, a
+// client without TMultiplexedProtocol, a frame too large), which is exactly
+// what one needs to see when two peers do not agree.
+type logFailures struct{ thrift.TProcessor }
+
+func (p logFailures) Process(ctx context.Context, in, out thrift.TProtocol) (bool, thrift.TException) {
+	ok, err := p.TProcessor.Process(ctx, in, out)
+	if err != nil && !isEOF(err) && !declared(err) {
+		log.Printf("request failed: %v", err)
+	}
+	return ok, err
+}
+
+// declared reports an exception the IDL declares, which the handler threw
+// and the client got as its answer: nothing failed.
+func declared(err error) bool {
+	var te thrift.TException
+	return errors.As(err, &te) && te.TExceptionType() == thrift.TExceptionTypeCompiled
+}
+
+// isEOF reports the end of a connection between two requests: the client
+// hung up, nothing went wrong.
+func isEOF(err error) bool {
+	var te thrift.TTransportException
+	return errors.As(err, &te) && te.TypeId() == thrift.END_OF_FILE || errors.Is(err, io.EOF)
+}
