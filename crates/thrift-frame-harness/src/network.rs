@@ -2,7 +2,7 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::PoisonError;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::process::FORK_LOCK;
@@ -80,12 +80,18 @@ impl PortReservation {
     }
 }
 
+/// The next candidate of [`restartable_port`] in this process.
+static NEXT_RESTARTABLE: Mutex<Option<u32>> = Mutex::new(None);
+
 /// A free port below the ephemeral range, for a server that will be killed
 /// and restarted on it: inside the ephemeral range any client socket made
 /// meanwhile may take the port as its local one while the server is down,
-/// and the restart fails to bind. `seed` spreads callers over the range;
-/// the port is checked free, not held (use [`PortReservation`] to hold one).
-pub fn restartable_port(seed: u32) -> Result<u16, HarnessError> {
+/// and the restart fails to bind (`Address already in use`). Successive
+/// calls in one process never return the same port (until the range of
+/// about 22,000 ports wraps), so parallel cells or tests do not collide;
+/// the starting point depends on the pid, to spread processes too. The
+/// port is checked free, not held (use [`PortReservation`] to hold one).
+pub fn restartable_port() -> Result<u16, HarnessError> {
     let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .unwrap_or_else(|_| "32768 60999".into());
     let low: u16 = range
@@ -94,11 +100,15 @@ pub fn restartable_port(seed: u32) -> Result<u16, HarnessError> {
         .and_then(|p| p.parse().ok())
         .unwrap_or(32768);
     let (first, span) = (10_000u32, u32::from(low).saturating_sub(10_000).max(1));
-    let seed = std::process::id().wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(7919);
+    let mut next = NEXT_RESTARTABLE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let start = *next.get_or_insert_with(|| std::process::id().wrapping_mul(2_654_435_761) % span);
     for offset in 0..span.min(10_000) {
-        let port = first + (seed.wrapping_add(offset)) % span;
-        let port = u16::try_from(port).unwrap_or(u16::MAX);
+        let candidate = (start + offset) % span;
+        let port = u16::try_from(first + candidate).unwrap_or(u16::MAX);
         if TcpListener::bind((HOST, port)).is_ok() {
+            *next = Some((candidate + 1) % span);
             return Ok(port);
         }
     }

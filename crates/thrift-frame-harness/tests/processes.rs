@@ -133,3 +133,15 @@ fn shorten_marks_the_cut() {
     assert_eq!(shorten("abc", 3), "abc");
     assert_eq!(shorten("ééé", 2), "éé...");
 }
+
+#[test]
+fn restartable_ports_are_below_the_ephemeral_range_and_never_repeat() {
+    let range = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+    let low: u16 = range.split_whitespace().next().unwrap().parse().unwrap();
+    let ports: Vec<u16> = (0..50)
+        .map(|_| thrift_frame_harness::restartable_port().unwrap())
+        .collect();
+    assert!(ports.iter().all(|&p| (10_000..low).contains(&p)), "{ports:?}");
+    let distinct: std::collections::HashSet<u16> = ports.iter().copied().collect();
+    assert_eq!(distinct.len(), ports.len(), "{ports:?}");
+}

@@ -212,7 +212,7 @@ pub fn ok(call: &Value) -> bool {
 /// A free port for a server that will be killed and restarted on it, below
 /// the ephemeral range (see [`harness::restartable_port`]).
 pub fn restartable_port() -> Result<u16> {
-    Ok(harness::restartable_port(unique() as u32)?)
+    Ok(harness::restartable_port()?)
 }
 
 /// Polls `condition` every 5 ms until it holds; fails after `limit`.

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use thrift_frame_harness::{ClientProcess, ClientRun, Deadline, Signal};
+use thrift_frame_harness::{restartable_port, ClientProcess, ClientRun, Deadline, Signal};
 
 use super::steps::{
     ended_early, expect_all_ok, signal_server, start_client, start_server, stop_server,
@@ -36,7 +36,10 @@ impl InteropCase for ServerRestart {
 }
 
 fn server_restart(plan: &CellPlan) -> Result<Observed, CaseError> {
-    let mut server = start_server(plan, 0, Service::Ping, "server")?;
+    // Below the ephemeral range: there, another cell's client may take the
+    // port as its local one while the server is down, and the restart
+    // could not bind.
+    let mut server = start_server(plan, restartable_port()?, Service::Ping, "server")?;
     let port = server.port;
     let client = start_client(plan, port, &RESTART_CLIENT_FLAGS, "client")?;
     let client = wait_until_restart_is_due(&plan.deadline, client)?;

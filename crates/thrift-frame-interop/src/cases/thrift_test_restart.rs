@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use thrift_frame_harness::Signal;
+use thrift_frame_harness::{restartable_port, Signal};
 
 use super::server_restart::OUTAGE;
 use super::steps::{signal_server, stop_server};
@@ -29,7 +29,8 @@ pub(crate) struct ThriftTestRestart;
 
 impl InteropCase for ThriftTestRestart {
     fn run(&self, plan: &CellPlan) -> Result<Observed, CaseError> {
-        let mut server = start_server(plan, 0, false, "server")?;
+        // Below the ephemeral range, as for server_restart.
+        let mut server = start_server(plan, restartable_port()?, false, "server")?;
         let port = server.port;
         let loops = LOOPS.to_string();
         let mut client = start_client(plan, port, false, &["--testloops", &loops])?;
