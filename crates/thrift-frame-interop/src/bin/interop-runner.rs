@@ -48,8 +48,10 @@ struct Args {
     /// Cases (comma list; default all).
     #[arg(long, value_delimiter = ',')]
     case: Vec<String>,
-    /// Cells run in parallel.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Cells run in parallel. Most of a cell's time is spent waiting (an
+    /// outage, a oneway call's sleep, a timeout), so the default is more
+    /// than the cores of a small machine.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
     /// Time limit of one cell, in seconds.
     #[arg(long, default_value_t = 60)]
