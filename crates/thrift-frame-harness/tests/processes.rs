@@ -141,7 +141,10 @@ fn restartable_ports_are_below_the_ephemeral_range_and_never_repeat() {
     let ports: Vec<u16> = (0..50)
         .map(|_| thrift_frame_harness::restartable_port().unwrap())
         .collect();
-    assert!(ports.iter().all(|&p| (10_000..low).contains(&p)), "{ports:?}");
+    assert!(
+        ports.iter().all(|&p| (10_000..low).contains(&p)),
+        "{ports:?}"
+    );
     let distinct: std::collections::HashSet<u16> = ports.iter().copied().collect();
     assert_eq!(distinct.len(), ports.len(), "{ports:?}");
 }
