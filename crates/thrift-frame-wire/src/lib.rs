@@ -16,6 +16,7 @@
 //! and its writer sends the length in a packet of its own.
 
 mod framed;
+mod json;
 mod limits;
 mod observed;
 mod socket;
@@ -32,6 +33,7 @@ use thrift::protocol::{
 };
 
 pub use framed::{FramedReader, FramedWriter};
+pub use json::{TJsonInputProtocol, TJsonOutputProtocol};
 pub use limits::Limits;
 pub use observed::{ObservedInputProtocol, RequestObserver, RequestOutcome};
 pub use socket::SharedSocket;
