@@ -22,6 +22,8 @@ impl From<ProtocolArg> for Protocol {
 pub enum TransportArg {
     Buffered,
     Framed,
+    /// TZlibTransport over the socket.
+    Zlib,
 }
 
 impl From<TransportArg> for Transport {
@@ -29,6 +31,7 @@ impl From<TransportArg> for Transport {
         match t {
             TransportArg::Buffered => Transport::Buffered,
             TransportArg::Framed => Transport::Framed,
+            TransportArg::Zlib => Transport::Zlib,
         }
     }
 }

@@ -14,6 +14,9 @@
 //! crate's `TFramedReadTransport` has a fixed frame limit (16,384,000 bytes)
 //! that cannot be configured and copies every frame once more than needed,
 //! and its writer sends the length in a packet of its own.
+//!
+//! Zlib transport ([`ZlibReader`], [`ZlibWriter`]) is TZlibTransport over
+//! the socket: one zlib stream each way, sync-flushed per message.
 
 mod framed;
 mod json;
@@ -22,6 +25,7 @@ mod observed;
 mod socket;
 mod strings;
 mod timeouts;
+mod zlib;
 
 use std::fmt;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -39,6 +43,7 @@ pub use observed::{ObservedInputProtocol, RequestObserver, RequestOutcome};
 pub use socket::SharedSocket;
 pub use strings::Utf8Strings;
 pub use timeouts::{describe, TimeoutReporting};
+pub use zlib::{MessageBudget, ZlibReader, ZlibWriter};
 
 /// Size of the read and write buffers: large enough that a typical message
 /// header and small calls need one syscall, small enough to be cheap per
@@ -56,8 +61,8 @@ pub enum WireError {
     /// A protocol name other than `binary` or `compact`.
     #[error("unknown protocol {0:?}: expected binary or compact")]
     UnknownProtocol(String),
-    /// A transport name other than `buffered` or `framed`.
-    #[error("unknown transport {0:?}: expected buffered or framed")]
+    /// A transport name other than `buffered`, `framed` or `zlib`.
+    #[error("unknown transport {0:?}: expected buffered, framed or zlib")]
     UnknownTransport(String),
     /// Limits that contradict each other or the thrift crate's own.
     #[error("invalid limits: {reason}")]
@@ -87,6 +92,9 @@ pub enum Transport {
     Buffered,
     /// Each message is preceded by its length as a 4-byte big-endian integer.
     Framed,
+    /// TZlibTransport: the bytes deflated into one zlib stream each way,
+    /// sync-flushed after every message.
+    Zlib,
 }
 
 impl Protocol {
@@ -104,13 +112,14 @@ impl Protocol {
 
 impl Transport {
     /// Every transport, for tests and matrices.
-    pub const ALL: [Transport; 2] = [Transport::Buffered, Transport::Framed];
+    pub const ALL: [Transport; 3] = [Transport::Buffered, Transport::Framed, Transport::Zlib];
 
     /// The name as command lines spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Transport::Buffered => "buffered",
             Transport::Framed => "framed",
+            Transport::Zlib => "zlib",
         }
     }
 }
@@ -144,6 +153,7 @@ impl FromStr for Transport {
         match s {
             "buffered" => Ok(Transport::Buffered),
             "framed" => Ok(Transport::Framed),
+            "zlib" => Ok(Transport::Zlib),
             other => Err(WireError::UnknownTransport(other.to_owned())),
         }
     }
@@ -187,6 +197,19 @@ impl WireConfig {
                     FramedReader::new(reader, self.limits.max_frame_size, IO_BUFFER_BYTES);
                 self.protocol_over(transport, config)
             }
+            Transport::Zlib => {
+                let budget = MessageBudget::default();
+                let inflated = ZlibReader::new(
+                    reader,
+                    IO_BUFFER_BYTES,
+                    self.limits.max_message_size,
+                    budget.clone(),
+                );
+                // The protocol reads in small pieces: buffered above the
+                // decoder so each is not a call into inflate.
+                let transport = BufReader::with_capacity(IO_BUFFER_BYTES, inflated);
+                self.protocol_budgeted(transport, config, Some(budget))
+            }
         }
     }
 
@@ -194,13 +217,27 @@ impl WireConfig {
     where
         T: Read + Send + 'static,
     {
+        self.protocol_budgeted(transport, config, None)
+    }
+
+    fn protocol_budgeted<T>(
+        &self,
+        transport: T,
+        config: thrift::TConfiguration,
+        budget: Option<MessageBudget>,
+    ) -> InputProtocol
+    where
+        T: Read + Send + 'static,
+    {
         match self.protocol {
-            Protocol::Binary => Box::new(Utf8Strings::new(TBinaryInputProtocol::with_config(
-                transport, true, config,
-            ))),
-            Protocol::Compact => Box::new(Utf8Strings::new(TCompactInputProtocol::with_config(
-                transport, config,
-            ))),
+            Protocol::Binary => Box::new(Utf8Strings::counting(
+                TBinaryInputProtocol::with_config(transport, true, config),
+                budget,
+            )),
+            Protocol::Compact => Box::new(Utf8Strings::counting(
+                TCompactInputProtocol::with_config(transport, config),
+                budget,
+            )),
         }
     }
 
@@ -216,6 +253,15 @@ impl WireConfig {
             }
             Transport::Framed => {
                 let transport = FramedWriter::new(writer, IO_BUFFER_BYTES);
+                self.output_over(transport)
+            }
+            Transport::Zlib => {
+                // Buffered above the encoder: the protocol writes in small
+                // pieces, deflate is fed in large ones.
+                let transport = BufWriter::with_capacity(
+                    IO_BUFFER_BYTES,
+                    ZlibWriter::new(writer, IO_BUFFER_BYTES),
+                );
                 self.output_over(transport)
             }
         }
@@ -300,7 +346,7 @@ mod tests {
             Err(WireError::UnknownProtocol(_))
         ));
         assert!(matches!(
-            "zlib".parse::<Transport>(),
+            "http".parse::<Transport>(),
             Err(WireError::UnknownTransport(_))
         ));
     }
