@@ -465,6 +465,64 @@ impl<R: Read> TInputProtocol for TJsonInputProtocol<R> {
         Ok(bytes)
     }
 
+    /// As the trait's own, which does not call `read_field_end` (a no-op in
+    /// the binary and compact protocols, the closing `}` here).
+    fn skip_till_depth(&mut self, field_type: TType, depth: i8) -> thrift::Result<()> {
+        if depth <= 0 {
+            return Err(error(
+                ProtocolErrorKind::DepthLimit,
+                format!(
+                    "JSON: cannot skip past {field_type:?} at byte {}",
+                    self.offset()
+                ),
+            ));
+        }
+        match field_type {
+            TType::Struct => {
+                self.read_struct_begin()?;
+                loop {
+                    let field = self.read_field_begin()?;
+                    if field.field_type == TType::Stop {
+                        break;
+                    }
+                    self.skip_till_depth(field.field_type, depth - 1)?;
+                    self.read_field_end()?;
+                }
+                self.read_struct_end()
+            }
+            TType::List | TType::Set => {
+                let (element, size) = self.container_begin()?;
+                for _ in 0..size {
+                    self.skip_till_depth(element, depth - 1)?;
+                }
+                self.read_list_end()
+            }
+            TType::Map => {
+                let map = self.read_map_begin()?;
+                // read_map_begin always knows both types.
+                let key = map.key_type.unwrap_or(TType::Stop);
+                let value = map.value_type.unwrap_or(TType::Stop);
+                for _ in 0..map.size {
+                    self.skip_till_depth(key, depth - 1)?;
+                    self.skip_till_depth(value, depth - 1)?;
+                }
+                self.read_map_end()
+            }
+            TType::Bool => self.read_bool().map(drop),
+            TType::I08 => self.read_i8().map(drop),
+            TType::I16 => self.read_i16().map(drop),
+            TType::I32 => self.read_i32().map(drop),
+            TType::I64 => self.read_i64().map(drop),
+            TType::Double => self.read_double().map(drop),
+            TType::String => self.skip_binary(),
+            TType::Uuid => self.read_uuid().map(drop),
+            other => Err(error(
+                ProtocolErrorKind::NotImplemented,
+                format!("JSON: cannot skip type {other:?}"),
+            )),
+        }
+    }
+
     fn skip_binary(&mut self) -> thrift::Result<()> {
         // A skipped "str" may be a string or base64: do not decode it.
         self.raw_string(false, self.binary_text_limit()).map(drop)
