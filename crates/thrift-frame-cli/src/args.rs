@@ -7,6 +7,8 @@ use thrift_frame_wire::{Protocol, Transport};
 pub enum ProtocolArg {
     Binary,
     Compact,
+    /// TJSONProtocol.
+    Json,
 }
 
 impl From<ProtocolArg> for Protocol {
@@ -14,6 +16,7 @@ impl From<ProtocolArg> for Protocol {
         match p {
             ProtocolArg::Binary => Protocol::Binary,
             ProtocolArg::Compact => Protocol::Compact,
+            ProtocolArg::Json => Protocol::Json,
         }
     }
 }

@@ -23,6 +23,10 @@ pub enum ProtocolArg {
     Multi,
     /// Compact, multiplexed (same as `--protocol compact --multiplexed`).
     Multic,
+    /// JSON protocol (TJSONProtocol).
+    Json,
+    /// JSON, multiplexed (upstream's name).
+    Multij,
 }
 
 impl ProtocolArg {
@@ -33,6 +37,8 @@ impl ProtocolArg {
             ProtocolArg::Compact => (Protocol::Compact, false),
             ProtocolArg::Multi => (Protocol::Binary, true),
             ProtocolArg::Multic => (Protocol::Compact, true),
+            ProtocolArg::Json => (Protocol::Json, false),
+            ProtocolArg::Multij => (Protocol::Json, true),
         }
     }
 }

@@ -58,8 +58,8 @@ pub type OutputProtocol = Box<dyn TOutputProtocol + Send>;
 /// Errors of the wire layer: bad names and inconsistent limits.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
-    /// A protocol name other than `binary` or `compact`.
-    #[error("unknown protocol {0:?}: expected binary or compact")]
+    /// A protocol name other than `binary`, `compact` or `json`.
+    #[error("unknown protocol {0:?}: expected binary, compact or json")]
     UnknownProtocol(String),
     /// A transport name other than `buffered`, `framed` or `zlib`.
     #[error("unknown transport {0:?}: expected buffered, framed or zlib")]
@@ -83,6 +83,8 @@ pub enum Protocol {
     Binary,
     /// TCompactProtocol.
     Compact,
+    /// TJSONProtocol, as C++ writes it ([`TJsonOutputProtocol`]).
+    Json,
 }
 
 /// The Thrift transport (framing) used on a connection.
@@ -99,13 +101,14 @@ pub enum Transport {
 
 impl Protocol {
     /// Every protocol, for tests and matrices.
-    pub const ALL: [Protocol; 2] = [Protocol::Binary, Protocol::Compact];
+    pub const ALL: [Protocol; 3] = [Protocol::Binary, Protocol::Compact, Protocol::Json];
 
     /// The name as command lines spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Binary => "binary",
             Protocol::Compact => "compact",
+            Protocol::Json => "json",
         }
     }
 }
@@ -142,6 +145,7 @@ impl FromStr for Protocol {
         match s {
             "binary" => Ok(Protocol::Binary),
             "compact" => Ok(Protocol::Compact),
+            "json" => Ok(Protocol::Json),
             other => Err(WireError::UnknownProtocol(other.to_owned())),
         }
     }
@@ -238,6 +242,11 @@ impl WireConfig {
                 TCompactInputProtocol::with_config(transport, config),
                 budget,
             )),
+            // JSON strings are escaped text, validated as they are decoded.
+            Protocol::Json => Box::new(Utf8Strings::json(
+                TJsonInputProtocol::new(transport, self.limits),
+                budget,
+            )),
         }
     }
 
@@ -277,6 +286,7 @@ impl WireConfig {
                 Box::new(TBinaryOutputProtocol::with_config(transport, true, config))
             }
             Protocol::Compact => Box::new(TCompactOutputProtocol::with_config(transport, config)),
+            Protocol::Json => Box::new(TJsonOutputProtocol::new(transport)),
         }
     }
 }
@@ -342,7 +352,7 @@ mod tests {
             assert_eq!(t.as_str().parse::<Transport>().expect("parse"), t);
         }
         assert!(matches!(
-            "json".parse::<Protocol>(),
+            "header".parse::<Protocol>(),
             Err(WireError::UnknownProtocol(_))
         ));
         assert!(matches!(

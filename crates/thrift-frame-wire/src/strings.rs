@@ -15,20 +15,40 @@ use thrift::protocol::{
 pub struct Utf8Strings<P> {
     inner: P,
     budget: Option<MessageBudget>,
+    /// False for JSON, whose `read_bytes` is base64: its strings are read
+    /// (and validated) by the protocol itself.
+    strings_are_bytes: bool,
+    /// A message was begun and not ended. The thrift crate's generated
+    /// processors never call `read_message_end`; binary and compact do not
+    /// mind, but JSON's message end is the envelope's closing `]`, which
+    /// must be read before the next message begins.
+    message_open: bool,
 }
 
 impl<P> Utf8Strings<P> {
     /// Validates the strings `inner` reads.
     pub fn new(inner: P) -> Self {
-        Utf8Strings {
-            inner,
-            budget: None,
-        }
+        Self::counting(inner, None)
     }
 
     /// [`Utf8Strings::new`], restarting `budget` at every message.
     pub fn counting(inner: P, budget: Option<MessageBudget>) -> Self {
-        Utf8Strings { inner, budget }
+        Utf8Strings {
+            inner,
+            budget,
+            strings_are_bytes: true,
+            message_open: false,
+        }
+    }
+
+    /// Over JSON: only restarts `budget` at every message.
+    pub fn json(inner: P, budget: Option<MessageBudget>) -> Self {
+        Utf8Strings {
+            inner,
+            budget,
+            strings_are_bytes: false,
+            message_open: false,
+        }
     }
 }
 
@@ -42,6 +62,9 @@ macro_rules! forward {
 
 impl<P: TInputProtocol> TInputProtocol for Utf8Strings<P> {
     fn read_string(&mut self) -> thrift::Result<String> {
+        if !self.strings_are_bytes {
+            return self.inner.read_string();
+        }
         let bytes = self.inner.read_bytes()?;
         match simdutf8::basic::from_utf8(&bytes) {
             // SAFETY: `bytes` was just validated as UTF-8.
@@ -54,14 +77,24 @@ impl<P: TInputProtocol> TInputProtocol for Utf8Strings<P> {
     }
 
     fn read_message_begin(&mut self) -> thrift::Result<TMessageIdentifier> {
+        if self.message_open && !self.strings_are_bytes {
+            self.read_message_end()?;
+        }
         if let Some(budget) = &self.budget {
             budget.start_message();
         }
-        self.inner.read_message_begin()
+        let ident = self.inner.read_message_begin()?;
+        self.message_open = true;
+        Ok(ident)
+    }
+
+    fn read_message_end(&mut self) -> thrift::Result<()> {
+        self.inner.read_message_end()?;
+        self.message_open = false;
+        Ok(())
     }
 
     forward! {
-        read_message_end -> ();
         read_struct_begin -> Option<TStructIdentifier>;
         read_struct_end -> ();
         read_field_begin -> TFieldIdentifier;
@@ -116,5 +149,28 @@ mod tests {
             }
             other => panic!("invalid UTF-8 accepted: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_json_message_left_open_is_closed_before_the_next_begins() {
+        use crate::{TJsonInputProtocol, TJsonOutputProtocol};
+        use thrift::protocol::{TMessageIdentifier, TMessageType};
+        let mut bytes = Vec::new();
+        {
+            let mut o = TJsonOutputProtocol::new(&mut bytes);
+            for seq in [1, 2] {
+                let ident = TMessageIdentifier::new("ping", TMessageType::Call, seq);
+                o.write_message_begin(&ident).expect("w");
+                o.write_string("x").expect("w");
+                o.write_message_end().expect("w");
+            }
+            o.flush().expect("w");
+        }
+        let json = TJsonInputProtocol::new(Cursor::new(bytes), crate::Limits::default());
+        let mut p = Utf8Strings::json(json, None);
+        assert_eq!(p.read_message_begin().expect("first").sequence_number, 1);
+        assert_eq!(p.read_string().expect("string"), "x");
+        // As a generated processor does: no read_message_end.
+        assert_eq!(p.read_message_begin().expect("second").sequence_number, 2);
     }
 }
