@@ -70,6 +70,8 @@ fn random_bytes_are_rejected() -> Result<()> {
             (Protocol::Compact, Transport::Buffered),
             (Protocol::Binary, Transport::Buffered),
             (Protocol::Binary, Transport::Framed),
+            (Protocol::Json, Transport::Buffered),
+            (Protocol::Compact, Transport::Zlib),
         ] {
             rejects(config(p, t, model), &garbage, false)?;
         }
@@ -123,6 +125,7 @@ fn gigabyte_string_call(protocol: Protocol) -> Vec<u8> {
         let mut out: Box<dyn TOutputProtocol> = match protocol {
             Protocol::Binary => Box::new(TBinaryOutputProtocol::new(&mut buf, true)),
             Protocol::Compact => Box::new(TCompactOutputProtocol::new(&mut buf)),
+            Protocol::Json => unreachable!("a JSON string has no length prefix to claim"),
         };
         ping_header(out.as_mut());
         out.flush().expect("encode");
@@ -131,6 +134,7 @@ fn gigabyte_string_call(protocol: Protocol) -> Vec<u8> {
         Protocol::Binary => buf.extend_from_slice(&(1u32 << 30).to_be_bytes()),
         // varint of 2^30
         Protocol::Compact => buf.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x04]),
+        Protocol::Json => unreachable!("a JSON string has no length prefix to claim"),
     }
     buf.extend_from_slice(b"xxxxxxxx");
     buf
@@ -169,7 +173,7 @@ fn string_over_the_configured_limit_is_rejected() -> Result<()> {
 #[test]
 fn half_a_message_then_silence_is_closed_after_the_stall_timeout() -> Result<()> {
     for model in MODELS {
-        for t in [Transport::Buffered, Transport::Framed] {
+        for t in [Transport::Buffered, Transport::Framed, Transport::Zlib] {
             let call = ping_call(Protocol::Compact);
             let bytes = match t {
                 // A frame header announcing the whole call, then half of it.
@@ -179,11 +183,62 @@ fn half_a_message_then_silence_is_closed_after_the_stall_timeout() -> Result<()>
                     b
                 }
                 Transport::Buffered => call[..call.len() / 2].to_vec(),
+                // Half of the call, deflated and sync-flushed.
+                Transport::Zlib => deflated(&call[..call.len() / 2]),
             };
             rejects(config(Protocol::Compact, t, model), &bytes, false)?;
         }
     }
     Ok(())
+}
+
+/// `bytes` as a zlib transport sends them: one stream, sync-flushed.
+fn deflated(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(bytes).expect("deflate");
+    z.flush().expect("deflate");
+    z.get_ref().clone()
+}
+
+#[test]
+fn a_zlib_bomb_is_cut_at_the_message_limit() -> Result<()> {
+    // A ping carrying 64 unknown fields of 1 MiB of zeros each: every
+    // string is within the 1 MiB string limit and the server would skip
+    // them all, but the message inflates to 64 MiB from about 64 KiB.
+    let mut inflated = Vec::new();
+    {
+        let mut out = TCompactOutputProtocol::new(&mut inflated);
+        ping_header(&mut out);
+        out.write_string("hello").expect("encode");
+        out.write_field_end().expect("encode");
+        let zeros = vec![0u8; (1 << 20) - 64];
+        for id in 2..66 {
+            out.write_field_begin(&TFieldIdentifier::new("junk", TType::String, id))
+                .expect("encode");
+            out.write_bytes(&zeros).expect("encode");
+            out.write_field_end().expect("encode");
+        }
+        out.write_field_stop().expect("encode");
+        out.write_struct_end().expect("encode");
+        out.write_message_end().expect("encode");
+        out.flush().expect("encode");
+    }
+    let bomb = deflated(&inflated);
+    ensure!(bomb.len() < 200_000, "the bomb is {} bytes", bomb.len());
+    let mut cfg = config(Protocol::Compact, Transport::Zlib, ServerModel::Threaded);
+    cfg.wire.limits = Limits::new(1 << 20, 1 << 20, 1 << 20)?;
+    rejects(cfg, &bomb, false)
+}
+
+#[test]
+fn a_json_string_over_the_limit_is_rejected_as_it_is_read() -> Result<()> {
+    let mut cfg = config(Protocol::Json, Transport::Buffered, ServerModel::Threaded);
+    cfg.wire.limits = Limits::new(64 * 1024, 64 * 1024, 1024)?;
+    // A string that never ends: the limit, not the end, stops the read.
+    let mut bytes = br#"[1,"ping",1,1,{"1":{"str":""#.to_vec();
+    bytes.extend(std::iter::repeat_n(b'a', 32 * 1024));
+    rejects(cfg, &bytes, false)
 }
 
 #[test]

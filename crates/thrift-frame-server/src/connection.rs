@@ -13,7 +13,7 @@ use thrift::protocol::{TInputProtocol, TMessageIdentifier, TMessageType, TOutput
 use thrift::{ApplicationError, ApplicationErrorKind, ProtocolErrorKind, TransportErrorKind};
 use thrift_frame_wire::{
     describe, ObservedInputProtocol, RequestObserver, RequestOutcome, SharedSocket,
-    TimeoutReporting,
+    TimeoutReporting, Transport,
 };
 
 use crate::processor::SharedProcessor;
@@ -369,7 +369,11 @@ fn classify(
             Ending::Cut(format!("{call} after {consumed} bytes"))
         };
     }
-    if consumed == 0 {
+    // A zlib peer may end its stream when it closes (Go's Close writes the
+    // final block and checksum): bytes read, but no message begun.
+    let stream_trailer =
+        config.wire.transport == Transport::Zlib && matches!(outcome, RequestOutcome::NotStarted);
+    if consumed == 0 || stream_trailer {
         if let thrift::Error::Transport(t) = e {
             match t.kind {
                 TransportErrorKind::EndOfFile => return Ending::PeerClosed,

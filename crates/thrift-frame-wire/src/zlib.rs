@@ -15,8 +15,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use flate2::write::ZlibEncoder;
-use flate2::{Compression, Decompress, FlushDecompress, Status};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 /// Decompressed bytes of the current message, shared between the reader
 /// that counts them and the input protocol that starts each message.
@@ -149,31 +148,61 @@ impl<R: Read> Read for ZlibReader<R> {
 }
 
 /// The write side: deflates into one zlib stream, sync-flushed by `flush`.
+///
+/// On `flate2::Compress` rather than its `write` encoder, whose drop ends
+/// the stream (final block and checksum): a server closing an idle
+/// connection would send bytes its client's idle check takes for a live
+/// connection. Like the C++ and Python transports, we never end the
+/// stream; closing the socket is the end.
 pub struct ZlibWriter<W: Write> {
-    encoder: ZlibEncoder<BufWriter<W>>,
+    inner: BufWriter<W>,
+    deflate: Compress,
+    output: Vec<u8>,
 }
 
 impl<W: Write> ZlibWriter<W> {
     /// Deflates into `writer` at zlib's default level, sending at most
     /// `buffer` compressed bytes per write.
     pub fn new(writer: W, buffer: usize) -> Self {
+        let buffer = buffer.max(64);
         ZlibWriter {
-            encoder: ZlibEncoder::new(
-                BufWriter::with_capacity(buffer, writer),
-                Compression::default(),
-            ),
+            inner: BufWriter::with_capacity(buffer, writer),
+            deflate: Compress::new(Compression::default(), true),
+            output: Vec::with_capacity(buffer),
         }
+    }
+
+    /// Runs deflate over `input` once; returns the input bytes it took and
+    /// whether the output buffer filled up (more output may be pending).
+    fn deflate_once(&mut self, input: &[u8], flush: FlushCompress) -> io::Result<(usize, bool)> {
+        self.output.clear();
+        let before = self.deflate.total_in();
+        self.deflate
+            .compress_vec(input, &mut self.output, flush)
+            .map_err(|e| io::Error::other(format!("zlib: {e}")))?;
+        self.inner.write_all(&self.output)?;
+        let taken = usize::try_from(self.deflate.total_in() - before).unwrap_or(usize::MAX);
+        Ok((taken, self.output.len() == self.output.capacity()))
     }
 }
 
 impl<W: Write> Write for ZlibWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.encoder.write(buf)
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let (taken, full) = self.deflate_once(buf, FlushCompress::None)?;
+            if taken > 0 || !full {
+                return Ok(taken);
+            }
+        }
     }
 
     /// A sync flush: everything written so far can be inflated by the peer.
     fn flush(&mut self) -> io::Result<()> {
-        self.encoder.flush()
+        while self.deflate_once(&[], FlushCompress::Sync)?.1 {}
+        self.inner.flush()
     }
 }
 
@@ -188,7 +217,7 @@ mod tests {
             writer.write_all(chunk).unwrap();
             writer.flush().unwrap();
         }
-        writer.encoder.get_ref().get_ref().clone()
+        writer.inner.get_ref().clone()
     }
 
     #[test]

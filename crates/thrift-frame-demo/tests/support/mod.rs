@@ -149,6 +149,7 @@ pub fn ping_call(protocol: Protocol) -> Vec<u8> {
         let mut out: Box<dyn TOutputProtocol> = match protocol {
             Protocol::Binary => Box::new(TBinaryOutputProtocol::new(&mut buf, true)),
             Protocol::Compact => Box::new(TCompactOutputProtocol::new(&mut buf)),
+            Protocol::Json => Box::new(thrift_frame_wire::TJsonOutputProtocol::new(&mut buf)),
         };
         ping_header(out.as_mut());
         out.write_string("hello").expect("encode");
