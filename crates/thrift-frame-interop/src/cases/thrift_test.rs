@@ -79,11 +79,12 @@ impl InteropCase for ThriftTest {
 }
 
 /// The `--protocol` of both sides: upstream names the multiplexed
-/// protocols `multi` (binary) and `multic` (compact).
+/// protocols `multi` (binary), `multic` (compact) and `multij` (JSON).
 fn protocol_flag(protocol: &str, multiplexed: bool) -> String {
     match (protocol, multiplexed) {
         ("binary", true) => "multi".to_owned(),
         ("compact", true) => "multic".to_owned(),
+        ("json", true) => "multij".to_owned(),
         (other, _) => other.to_owned(),
     }
 }
@@ -475,5 +476,6 @@ mod tests {
         assert_eq!(protocol_flag("binary", true), "multi");
         assert_eq!(protocol_flag("compact", true), "multic");
         assert_eq!(protocol_flag("compact", false), "compact");
+        assert_eq!(protocol_flag("json", true), "multij");
     }
 }
