@@ -286,7 +286,7 @@ fn endpoints_are_called_in_turn() -> Result<()> {
 #[test]
 fn usage_errors_exit_2_with_one_line() -> Result<()> {
     let cases: [(&str, &[&str]); 6] = [
-        (SERVER, &["--protocol", "json"]),
+        (SERVER, &["--protocol", "header"]),
         (SERVER, &["--server", "pool", "--workers", "0"]),
         (SERVER, &["--max-string-size", "12Q"]),
         (CLIENT, &["--sizes", "12Q"]),
