@@ -13,7 +13,14 @@
 namespace cli {
 
 const char* name(Protocol p) { return p == Protocol::Binary ? "binary" : "compact"; }
-const char* name(Transport t) { return t == Transport::Buffered ? "buffered" : "framed"; }
+const char* name(Transport t) {
+  switch (t) {
+    case Transport::Buffered: return "buffered";
+    case Transport::Framed: return "framed";
+    case Transport::Zlib: return "zlib";
+  }
+  return "?";
+}
 const char* name(Service s) { return s == Service::Ping ? "ping" : "student"; }
 const char* name(Call c) { return c == Call::Ping ? "ping" : "output"; }
 const char* name(ServerModel m) {
@@ -143,12 +150,12 @@ using namespace parsing;
 
 const char* const kServerUsage =
     "usage: ping-server [--host H] [--port P] [--protocol binary|compact]\n"
-    "                   [--transport buffered|framed] [--server threaded|simple|pool|nonblocking]\n"
+    "                   [--transport buffered|framed|zlib] [--server threaded|simple|pool|nonblocking]\n"
     "                   [--workers N] [--service ping|student] [--multiplexed]\n"
     "  --host H         address to bind (default 127.0.0.1)\n"
     "  --port P         port, 0 = ephemeral (default 9090)\n"
     "  --protocol       binary (strict) or compact (default compact)\n"
-    "  --transport      buffered or framed (default buffered)\n"
+    "  --transport      buffered, framed or zlib (default buffered)\n"
     "  --server         threaded (default), simple, pool, nonblocking (framed only)\n"
     "  --workers N      worker threads of the pool model (default 4)\n"
     "  --service        processor to serve: ping (PingService) or student (Serv)\n"
@@ -157,7 +164,7 @@ const char* const kServerUsage =
 
 const char* const kClientUsage =
     "usage: ping-client [--host H] [--port P] [--endpoints H:P,H:P] [--protocol binary|compact]\n"
-    "                   [--transport buffered|framed] [--service ping|student] [--multiplexed]\n"
+    "                   [--transport buffered|framed|zlib] [--service ping|student] [--multiplexed]\n"
     "                   [--call ping|output] [--sizes 128K,256K,512K,1M] [--payload alnum|utf8]\n"
     "                   [--rounds N] [--interval-ms MS] [--json]\n"
     "                   [--connect-timeout-ms MS] [--timeout-ms MS]\n"
@@ -178,7 +185,8 @@ const char* const kClientUsage =
 const Choices<Protocol> kProtocols = {{"binary", Protocol::Binary},
                                       {"compact", Protocol::Compact}};
 const Choices<Transport> kTransports = {{"buffered", Transport::Buffered},
-                                        {"framed", Transport::Framed}};
+                                        {"framed", Transport::Framed},
+                                        {"zlib", Transport::Zlib}};
 const Choices<Service> kServices = {{"ping", Service::Ping}, {"student", Service::Student}};
 const Choices<ServerModel> kModels = {{"threaded", ServerModel::Threaded},
                                       {"simple", ServerModel::Simple},

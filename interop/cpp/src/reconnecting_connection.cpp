@@ -14,6 +14,7 @@
 #include <thrift/protocol/TCompactProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
+#include <thrift/transport/TZlibTransport.h>
 
 namespace reconnecting {
 
@@ -25,6 +26,7 @@ using apache::thrift::transport::TFramedTransport;
 using apache::thrift::transport::TSocket;
 using apache::thrift::transport::TTransport;
 using apache::thrift::transport::TTransportException;
+using apache::thrift::transport::TZlibTransport;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -40,6 +42,7 @@ struct Connection::Stack {
   // Close the socket, not the transport: TBufferedTransport/TFramedTransport
   // close() first flushes, which would push a half-written request into a
   // broken (or frozen) connection and may block for the send timeout.
+  // (TZlibTransport's destructor discards what was written and not flushed.)
   ~Stack() {
     clients.reset();
     socket->close();
@@ -69,11 +72,19 @@ std::unique_ptr<Connection::Stack> Connection::openStack() const {
   // every close, even the orderly one after the last reply, an RST. Linger is
   // turned on only when a connection is abandoned (abandon()).
   s->socket->setLinger(false, 0);
-  if (config_.transport == cli::Transport::Framed) {
-    s->transport = std::make_shared<TFramedTransport>(s->socket);
-  } else {
-    s->transport = std::make_shared<TBufferedTransport>(s->socket, kBufferedTransportBytes,
-                                                        kBufferedTransportBytes);
+  switch (config_.transport) {
+    case cli::Transport::Framed:
+      s->transport = std::make_shared<TFramedTransport>(s->socket);
+      break;
+    case cli::Transport::Zlib:
+      // Straight on the socket, the library's buffer sizes and
+      // Z_DEFAULT_COMPRESSION; flush() ends every message with Z_FULL_FLUSH.
+      s->transport = std::make_shared<TZlibTransport>(s->socket);
+      break;
+    case cli::Transport::Buffered:
+      s->transport = std::make_shared<TBufferedTransport>(s->socket, kBufferedTransportBytes,
+                                                          kBufferedTransportBytes);
+      break;
   }
   if (config_.protocol == cli::Protocol::Binary) {
     s->protocol = std::make_shared<TBinaryProtocol>(s->transport, 0, 0, true, true);

@@ -34,6 +34,7 @@
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TNonblockingServerSocket.h>
 #include <thrift/transport/TServerSocket.h>
+#include <thrift/transport/TZlibTransport.h>
 
 
 namespace server_runner {
@@ -58,6 +59,7 @@ using apache::thrift::transport::TNonblockingServerSocket;
 using apache::thrift::transport::TServerSocket;
 using apache::thrift::transport::TTransport;
 using apache::thrift::transport::TTransportFactory;
+using apache::thrift::transport::TZlibTransportFactory;
 
 constexpr std::uint32_t kBufferedTransportBytes = 64 * 1024;
 
@@ -153,7 +155,11 @@ std::shared_ptr<TProtocolFactory> makeProtocolFactory(cli::Protocol p) {
 }
 
 std::shared_ptr<TTransportFactory> makeTransportFactory(cli::Transport t) {
-  if (t == cli::Transport::Framed) return std::make_shared<TFramedTransportFactory>();
+  switch (t) {
+    case cli::Transport::Framed: return std::make_shared<TFramedTransportFactory>();
+    case cli::Transport::Zlib: return std::make_shared<TZlibTransportFactory>();  // on the socket
+    case cli::Transport::Buffered: break;
+  }
   return std::make_shared<LargeBufferedTransportFactory>();
 }
 

@@ -12,13 +12,13 @@ using cli::UsageError;
 
 const char* const kServerUsage =
     "usage: thrifttest-server [--host H] [--port P] [--protocol binary|compact|multi|multic]\n"
-    "                         [--transport buffered|framed]\n"
+    "                         [--transport buffered|framed|zlib]\n"
     "                         [--server-type simple|threaded|thread-pool|nonblocking]\n"
     "                         [-n|--workers N] [--multiplexed]\n"
     "  --host H         address to bind (default 127.0.0.1)\n"
     "  --port P         port, 0 = ephemeral (default 9090)\n"
     "  --protocol       binary (strict, default), compact; multi/multic = multiplexed\n"
-    "  --transport      buffered (default) or framed\n"
+    "  --transport      buffered (default), framed or zlib\n"
     "  --server-type    simple (default), threaded, thread-pool, nonblocking (framed only)\n"
     "  -n, --workers N  worker threads of thread-pool and nonblocking (default 4)\n"
     "  --multiplexed    ThriftTest and SecondService through TMultiplexedProcessor\n"
@@ -26,7 +26,7 @@ const char* const kServerUsage =
 
 const char* const kClientUsage =
     "usage: thrifttest-client [--host H] [--port P] [--protocol binary|compact|multi|multic]\n"
-    "                         [--transport buffered|framed] [-n|--testloops N] [--multiplexed]\n"
+    "                         [--transport buffered|framed|zlib] [-n|--testloops N] [--multiplexed]\n"
     "                         [--timeout-ms MS] [--reconnect-deadline-ms MS]\n"
     "  --host/--port    the server (default localhost:9090)\n"
     "  -n, --testloops  times to run the suite, each on a fresh connection (default 1)\n"
@@ -45,7 +45,8 @@ const Choices<WireChoice> kProtocols = {{"binary", {cli::Protocol::Binary, false
                                         {"multi", {cli::Protocol::Binary, true}},
                                         {"multic", {cli::Protocol::Compact, true}}};
 const Choices<cli::Transport> kTransports = {{"buffered", cli::Transport::Buffered},
-                                             {"framed", cli::Transport::Framed}};
+                                             {"framed", cli::Transport::Framed},
+                                             {"zlib", cli::Transport::Zlib}};
 const Choices<cli::ServerModel> kModels = {{"simple", cli::ServerModel::Simple},
                                            {"threaded", cli::ServerModel::Threaded},
                                            {"thread-pool", cli::ServerModel::Pool},
