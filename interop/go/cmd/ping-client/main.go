@@ -23,7 +23,7 @@ import (
 )
 
 const usage = "ping-client [--host H] [--port P] [--endpoints H:P,H:P] [--protocol binary|compact] " +
-	"[--transport buffered|framed] [--service ping|student] [--multiplexed] [--call ping|output] " +
+	"[--transport buffered|framed|zlib] [--service ping|student] [--multiplexed] [--call ping|output] " +
 	"[--sizes 128K,256K,512K,1M] [--payload alnum|utf8] [--rounds N] [--interval-ms MS] [--json] " +
 	"[--connect-timeout-ms MS] [--timeout-ms MS]"
 

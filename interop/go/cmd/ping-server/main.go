@@ -17,7 +17,7 @@ import (
 	"thriftframe/interop/go/internal/server"
 )
 
-const usage = "ping-server [--host H] [--port P] [--protocol binary|compact] [--transport buffered|framed] " +
+const usage = "ping-server [--host H] [--port P] [--protocol binary|compact] [--transport buffered|framed|zlib] " +
 	"[--server simple] [--workers N] [--service ping|student] [--multiplexed]"
 
 func main() {

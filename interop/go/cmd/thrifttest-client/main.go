@@ -22,7 +22,7 @@ import (
 const prog = "thrifttest-client"
 
 const usage = prog + " [--host H] [--port P] [--protocol binary|compact|multi|multic] " +
-	"[--transport buffered|framed] [-n|--testloops N] [--multiplexed] [--timeout-ms MS] [--reconnect-deadline-ms MS]"
+	"[--transport buffered|framed|zlib] [-n|--testloops N] [--multiplexed] [--timeout-ms MS] [--reconnect-deadline-ms MS]"
 
 // connectTimeout bounds one TCP connect attempt; --reconnect-deadline-ms
 // bounds them all.

@@ -16,7 +16,7 @@ import (
 )
 
 const usage = "thrifttest-server [--host H] [--port P] [--protocol binary|compact|multi|multic] " +
-	"[--transport buffered|framed] [--server-type simple] [-n|--workers N] [--multiplexed]"
+	"[--transport buffered|framed|zlib] [--server-type simple] [-n|--workers N] [--multiplexed]"
 
 func main() {
 	log.SetPrefix("thrifttest-server: ")

@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"compress/zlib"
 	"errors"
 	"flag"
 	"fmt"
@@ -153,11 +154,11 @@ type Wire struct {
 func (f *FlagSet) AddWireFlags() Wire {
 	w := Wire{
 		Protocol:  NewChoice("compact", "binary", "compact"),
-		Transport: NewChoice("buffered", "buffered", "framed"),
+		Transport: NewChoice("buffered", "buffered", "framed", "zlib"),
 		Service:   NewChoice("ping", "ping", "student"),
 	}
 	f.Var(w.Protocol, "protocol", "binary (strict) or compact")
-	f.Var(w.Transport, "transport", "buffered or framed")
+	f.Var(w.Transport, "transport", "buffered, framed or zlib")
 	f.Var(w.Service, "service", "ping or student")
 	w.Multiplexed = f.Bool("multiplexed", false, `multiplexed processor with "PingService" and "Serv"`)
 	return w
@@ -170,10 +171,10 @@ func (f *FlagSet) AddWireFlags() Wire {
 func (f *FlagSet) AddCrossTestWireFlags() Wire {
 	w := Wire{
 		Protocol:  NewChoice("binary", "binary", "compact", "multi", "multic"),
-		Transport: NewChoice("buffered", "buffered", "framed"),
+		Transport: NewChoice("buffered", "buffered", "framed", "zlib"),
 	}
 	f.Var(w.Protocol, "protocol", "binary (strict), compact; multi / multic = binary / compact multiplexed")
-	f.Var(w.Transport, "transport", "buffered or framed")
+	f.Var(w.Transport, "transport", "buffered, framed or zlib")
 	w.Multiplexed = f.Bool("multiplexed", false, `multiplexed, with "ThriftTest" and "SecondService"`)
 	return w
 }
@@ -191,6 +192,10 @@ func (w Wire) ResolveCrossTest() {
 
 // BufferSize is the buffer of the buffered transport, each direction.
 const BufferSize = 64 * 1024
+
+// ZlibLevel is the zlib transport's compression level: zlib's own default
+// (6), as C++'s TZlibTransport uses; the Go library has no default.
+const ZlibLevel = zlib.DefaultCompression
 
 // Config returns the one TConfiguration a whole stack (socket, transports,
 // protocol) shares. Thrift propagates a factory's configuration down to the
@@ -217,10 +222,15 @@ func (w Wire) ProtocolFactory(conf *thrift.TConfiguration) thrift.TProtocolFacto
 
 // TransportFactory returns the factory for w.Transport.
 func (w Wire) TransportFactory(conf *thrift.TConfiguration) thrift.TTransportFactory {
-	if w.Transport.Value == "framed" {
+	switch w.Transport.Value {
+	case "framed":
 		// The framed transport reads through its own bufio.Reader and
 		// writes whole frames, so it sits directly on the socket.
 		return thrift.NewTFramedTransportFactoryConf(thrift.NewTTransportFactory(), conf)
+	case "zlib":
+		// Directly on the socket too: compress/zlib's reader buffers its
+		// input itself, and Flush (a sync flush) ends every message.
+		return thrift.NewTZlibTransportFactory(ZlibLevel)
 	}
 	return thrift.NewTBufferedTransportFactory(BufferSize)
 }

@@ -64,7 +64,7 @@ var ErrOutcomeUnknown = errors.New("outcome unknown")
 
 // stack is one connection's worth of Thrift objects, used once.
 type stack[T any] struct {
-	trans  thrift.TTransport // outermost transport; closing it closes the socket
+	trans  thrift.TTransport // outermost transport
 	tcp    *net.TCPConn      // the socket under trans, for abort
 	client T
 }
@@ -137,6 +137,11 @@ func (c *Client[T]) open() (*stack[T], error) {
 
 func (c *Client[T]) drop() {
 	if c.st != nil {
+		// The socket first. TZlibTransport.Close would otherwise write its
+		// stream's end into a connection being thrown away (and block on a
+		// frozen peer), and it returns before closing the socket at all
+		// when its zlib reader has failed (a reset, a timeout).
+		c.st.tcp.Close()
 		c.st.trans.Close()
 		c.st = nil
 	}
