@@ -178,7 +178,7 @@ class ThriftClient:
         self.port = port
         self.endpoint = format_endpoint(host, port)
         self.settings = settings
-        self._pfactory = cli.protocol_factory(settings.protocol)
+        self._pfactory = cli.protocol_factory(settings.protocol, settings.transport)
         self._tfactory = cli.transport_factory(settings.transport)
         if client_class is None:
             if settings.service == "ping":

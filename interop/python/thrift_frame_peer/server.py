@@ -124,14 +124,18 @@ def build_processor(args: argparse.Namespace) -> tuple[TProcessor, str]:
 def build_server(
     model: str, workers: int, protocol: str, transport: str, processor: TProcessor, server_socket: ServerSocket
 ) -> TServer.TServer:
-    tfactory = cli.transport_factory(transport)
-    pfactory = cli.protocol_factory(protocol)
+    # One transport factory for input and one for output: TZlibTransportFactory
+    # hands out its last transport again when asked for the same socket, from a
+    # single slot that concurrent connection threads would otherwise share.
+    factories = (cli.transport_factory(transport), cli.transport_factory(transport))
+    pfactory = cli.protocol_factory(protocol, transport)
+    stack = (*factories, pfactory, pfactory)
     if model == "simple":
-        return TServer.TSimpleServer(processor, server_socket, tfactory, pfactory)
+        return TServer.TSimpleServer(processor, server_socket, *stack)
     if model == "threaded":
-        return TServer.TThreadedServer(processor, server_socket, tfactory, pfactory, daemon=True)
+        return TServer.TThreadedServer(processor, server_socket, *stack, daemon=True)
     if model == "pool":
-        server = TServer.TThreadPoolServer(processor, server_socket, tfactory, pfactory, daemon=True)
+        server = TServer.TThreadPoolServer(processor, server_socket, *stack, daemon=True)
         server.setNumThreads(workers)
         return server
     raise cli.UsageError(f"unsupported server model {model!r}")
