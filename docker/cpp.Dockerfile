@@ -8,7 +8,7 @@ FROM debian:bookworm AS build
 ARG THRIFT_VERSION=0.17.0-2+b2
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      g++ make pkg-config libboost-dev libevent-dev \
+      g++ make pkg-config libboost-dev libevent-dev zlib1g-dev \
       thrift-compiler="${THRIFT_VERSION}" \
       libthrift-dev="${THRIFT_VERSION}" libthrift-0.17.0="${THRIFT_VERSION}" \
  && rm -rf /var/lib/apt/lists/*
@@ -19,9 +19,10 @@ COPY interop/cpp interop/cpp
 RUN make -C interop/cpp -j"$(nproc)" \
  && mkdir -p /out/interop/cpp/bin /out/lib \
  && cp interop/cpp/bin/ping-server interop/cpp/bin/ping-client /out/interop/cpp/bin/ \
- && cp /usr/lib/x86_64-linux-gnu/libthrift-0.17.0.so /usr/lib/x86_64-linux-gnu/libthriftnb-0.17.0.so /out/lib/
+ && cp /usr/lib/x86_64-linux-gnu/libthrift-0.17.0.so /usr/lib/x86_64-linux-gnu/libthriftnb-0.17.0.so \
+       /usr/lib/x86_64-linux-gnu/libthriftz-0.17.0.so /out/lib/
 
-# --- run: the two binaries and the two libthrift libraries they link. Debian's
+# --- run: the two binaries and the three libthrift libraries they link. Debian's
 # libthrift-0.17.0 package would bring Qt 5 along for libthriftqt5, which
 # neither binary uses, so the libraries come from the (pinned) build stage.
 FROM debian:bookworm-slim
