@@ -56,12 +56,10 @@ impl Call {
     }
 }
 
-/// A running `ping-client --json`.
+/// A running `ping-client --json`: a [`LineClient`] whose lines are call
+/// records.
 pub struct ClientProcess {
-    process: Process,
-    stdout: LineStream,
-    stderr_log: PathBuf,
-    label: String,
+    lines: LineClient,
     calls: Vec<Call>,
 }
 
@@ -94,31 +92,20 @@ impl ClientProcess {
         stderr_log: &Path,
         stdout_copy: &Path,
     ) -> Result<Self, HarnessError> {
-        let copy = File::create(stdout_copy).map_err(|source| HarnessError::WriteFile {
-            path: stdout_copy.to_owned(),
-            source,
-        })?;
-        let mut process = Process::spawn(label, command, Stdio::piped(), stderr_log)?;
-        let stdout = process
-            .take_stdout()
-            .ok_or_else(|| missing_pipe(label, "stdout"))?;
         Ok(Self {
-            process,
-            stdout: LineStream::spawn(stdout, Some(copy)),
-            stderr_log: stderr_log.to_owned(),
-            label: label.to_owned(),
+            lines: LineClient::start(label, command, stderr_log, stdout_copy)?,
             calls: Vec::new(),
         })
     }
 
     /// Where its stderr goes.
     pub fn stderr_log(&self) -> &Path {
-        &self.stderr_log
+        &self.lines.stderr_log
     }
 
     /// Whether the client has ended (without waiting).
     pub fn has_exited(&mut self) -> Result<bool, HarnessError> {
-        Ok(self.process.try_exit()?.is_some())
+        Ok(self.lines.process.try_exit()?.is_some())
     }
 
     /// The next call record, or `None` once the client closed stdout.
@@ -127,28 +114,23 @@ impl ClientProcess {
         deadline: &Deadline,
         waiting_for: &str,
     ) -> Result<Option<Call>, HarnessError> {
-        loop {
-            let Some(line) = self.stdout.next(deadline, waiting_for)? else {
-                return Ok(None);
-            };
-            if line.text.trim().is_empty() {
-                continue;
-            }
-            let record: CallRecord = serde_json::from_str(&line.text).map_err(|error| {
-                HarnessError::PeerFailed(format!(
-                    "{} printed a line that is not a JSON call record ({error}): {}",
-                    self.label,
-                    shorten(&line.text, 200)
-                ))
-            })?;
-            let call = Call {
-                record,
-                at: line.at,
-                wall: line.wall,
-            };
-            self.calls.push(call.clone());
-            return Ok(Some(call));
-        }
+        let Some(line) = self.lines.next_text(deadline, waiting_for)? else {
+            return Ok(None);
+        };
+        let record: CallRecord = serde_json::from_str(&line.text).map_err(|error| {
+            HarnessError::PeerFailed(format!(
+                "{} printed a line that is not a JSON call record ({error}): {}",
+                self.lines.label,
+                shorten(&line.text, 200)
+            ))
+        })?;
+        let call = Call {
+            record,
+            at: line.at,
+            wall: line.wall,
+        };
+        self.calls.push(call.clone());
+        Ok(Some(call))
     }
 
     /// Ends a client that runs until stopped (`--rounds 0`): SIGTERM, then
@@ -159,28 +141,29 @@ impl ClientProcess {
         grace: Duration,
         deadline: &Deadline,
     ) -> Result<ClientRun, HarnessError> {
-        self.process.signal(Signal::Term)?;
+        let process = &mut self.lines.process;
+        process.signal(Signal::Term)?;
         let until = Instant::now() + grace;
-        while self.process.try_exit()?.is_none() {
+        while process.try_exit()?.is_none() {
             if Instant::now() >= until {
-                self.process.kill();
+                process.kill();
                 break;
             }
-            deadline.nap(&format!("the {} to exit after SIGTERM", self.label))?;
+            deadline.nap(&format!("the {} to exit after SIGTERM", self.lines.label))?;
         }
         self.finish(deadline)
     }
 
     /// Reads the remaining calls and waits for the client to exit.
     pub fn finish(mut self, deadline: &Deadline) -> Result<ClientRun, HarnessError> {
-        let waiting_for = format!("the {} to finish", self.label);
+        let waiting_for = format!("the {} to finish", self.lines.label);
         while self.next_call(deadline, &waiting_for)?.is_some() {}
-        let status = self.process.wait(deadline)?;
+        let status = self.lines.process.wait(deadline)?;
         Ok(ClientRun {
-            label: self.label.clone(),
+            label: self.lines.label.clone(),
             calls: std::mem::take(&mut self.calls),
             status,
-            last_words: last_line(&self.stderr_log),
+            last_words: last_line(&self.lines.stderr_log),
         })
     }
 }
@@ -240,15 +223,27 @@ impl LineClient {
         deadline: &Deadline,
         waiting_for: &str,
     ) -> Result<Option<Line>, HarnessError> {
+        let line = self.next_text(deadline, waiting_for)?;
+        if let Some(line) = &line {
+            self.lines.push(line.clone());
+        }
+        Ok(line)
+    }
+
+    /// [`LineClient::next_line`] without keeping the line (a
+    /// [`ClientProcess`] keeps its parsed calls instead).
+    fn next_text(
+        &mut self,
+        deadline: &Deadline,
+        waiting_for: &str,
+    ) -> Result<Option<Line>, HarnessError> {
         loop {
             let Some(line) = self.stdout.next(deadline, waiting_for)? else {
                 return Ok(None);
             };
-            if line.text.trim().is_empty() {
-                continue;
+            if !line.text.trim().is_empty() {
+                return Ok(Some(line));
             }
-            self.lines.push(line.clone());
-            return Ok(Some(line));
         }
     }
 

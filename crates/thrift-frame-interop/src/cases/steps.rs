@@ -90,20 +90,26 @@ pub(crate) fn start_server(
     service: Service,
     label: &str,
 ) -> Result<ServerProcess, CaseError> {
-    let command = server_command(plan, port, service);
+    launch_server(plan, &server_command(plan, port, service), label)
+}
+
+/// Starts `command` as the cell's server `label`, journalled, logging to
+/// `server.log`, and waits until it is ready.
+pub(crate) fn launch_server(
+    plan: &CellPlan,
+    command: &CommandLine,
+    label: &str,
+) -> Result<ServerProcess, CaseError> {
     plan.logs.note(&format!("start {label}: {command}"));
     let server = ServerProcess::start(
         label,
-        &command,
+        command,
         &plan.logs.path("server.log"),
         &plan.deadline,
-    )
-    .map_err(CaseError::from);
-    if let Ok(server) = &server {
-        plan.logs
-            .note(&format!("{label} ready on port {}", server.port));
-    }
-    server
+    )?;
+    plan.logs
+        .note(&format!("{label} ready on port {}", server.port));
+    Ok(server)
 }
 
 /// Starts a client; `name` picks its log files (`<name>.log`, `<name>.jsonl`).

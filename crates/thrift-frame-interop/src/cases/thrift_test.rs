@@ -11,7 +11,7 @@ use thrift_frame_harness::{
     describe_exit, shorten, CommandLine, LineClient, LineRun, ServerProcess, HOST,
 };
 
-use super::steps::stop_server;
+use super::steps::{launch_server, stop_server};
 use super::{CellPlan, InteropCase, Observed};
 use crate::CaseError;
 
@@ -121,17 +121,7 @@ pub(crate) fn start_server(
     multiplexed: bool,
     label: &str,
 ) -> Result<ServerProcess, CaseError> {
-    let command = server_command(plan, port, multiplexed);
-    plan.logs.note(&format!("start {label}: {command}"));
-    let server = ServerProcess::start(
-        label,
-        &command,
-        &plan.logs.path("server.log"),
-        &plan.deadline,
-    )?;
-    plan.logs
-        .note(&format!("{label} ready on port {}", server.port));
-    Ok(server)
+    launch_server(plan, &server_command(plan, port, multiplexed), label)
 }
 
 /// Starts the cell's `thrifttest-client` against `port` with `extra` flags,
