@@ -18,11 +18,6 @@ pub struct Utf8Strings<P> {
     /// False for JSON, whose `read_bytes` is base64: its strings are read
     /// (and validated) by the protocol itself.
     strings_are_bytes: bool,
-    /// A message was begun and not ended. The thrift crate's generated
-    /// processors never call `read_message_end`; binary and compact do not
-    /// mind, but JSON's message end is the envelope's closing `]`, which
-    /// must be read before the next message begins.
-    message_open: bool,
 }
 
 impl<P> Utf8Strings<P> {
@@ -37,7 +32,6 @@ impl<P> Utf8Strings<P> {
             inner,
             budget,
             strings_are_bytes: true,
-            message_open: false,
         }
     }
 
@@ -47,7 +41,6 @@ impl<P> Utf8Strings<P> {
             inner,
             budget,
             strings_are_bytes: false,
-            message_open: false,
         }
     }
 }
@@ -77,24 +70,14 @@ impl<P: TInputProtocol> TInputProtocol for Utf8Strings<P> {
     }
 
     fn read_message_begin(&mut self) -> thrift::Result<TMessageIdentifier> {
-        if self.message_open && !self.strings_are_bytes {
-            self.read_message_end()?;
-        }
         if let Some(budget) = &self.budget {
             budget.start_message();
         }
-        let ident = self.inner.read_message_begin()?;
-        self.message_open = true;
-        Ok(ident)
-    }
-
-    fn read_message_end(&mut self) -> thrift::Result<()> {
-        self.inner.read_message_end()?;
-        self.message_open = false;
-        Ok(())
+        self.inner.read_message_begin()
     }
 
     forward! {
+        read_message_end -> ();
         read_struct_begin -> Option<TStructIdentifier>;
         read_struct_end -> ();
         read_field_begin -> TFieldIdentifier;
@@ -149,28 +132,5 @@ mod tests {
             }
             other => panic!("invalid UTF-8 accepted: {other:?}"),
         }
-    }
-
-    #[test]
-    fn a_json_message_left_open_is_closed_before_the_next_begins() {
-        use crate::{TJsonInputProtocol, TJsonOutputProtocol};
-        use thrift::protocol::{TMessageIdentifier, TMessageType};
-        let mut bytes = Vec::new();
-        {
-            let mut o = TJsonOutputProtocol::new(&mut bytes);
-            for seq in [1, 2] {
-                let ident = TMessageIdentifier::new("ping", TMessageType::Call, seq);
-                o.write_message_begin(&ident).expect("w");
-                o.write_string("x").expect("w");
-                o.write_message_end().expect("w");
-            }
-            o.flush().expect("w");
-        }
-        let json = TJsonInputProtocol::new(Cursor::new(bytes), crate::Limits::default());
-        let mut p = Utf8Strings::json(json, None);
-        assert_eq!(p.read_message_begin().expect("first").sequence_number, 1);
-        assert_eq!(p.read_string().expect("string"), "x");
-        // As a generated processor does: no read_message_end.
-        assert_eq!(p.read_message_begin().expect("second").sequence_number, 2);
     }
 }

@@ -526,3 +526,25 @@ fn what_json_cannot_encode_is_refused_on_write() {
         protocol_error(o.write_field_begin(&TFieldIdentifier::new("f", TType::Utf7, 1)));
     assert_eq!(kind, ProtocolErrorKind::NotImplemented);
 }
+
+#[test]
+fn a_message_left_open_is_closed_before_the_next_begins() {
+    // The thrift crate's generated processors never call read_message_end:
+    // every JSON connection was dropped after its first call.
+    let mut bytes = Vec::new();
+    {
+        let mut o = TJsonOutputProtocol::new(&mut bytes);
+        for seq in [1, 2] {
+            let ident = TMessageIdentifier::new("ping", TMessageType::Call, seq);
+            o.write_message_begin(&ident).expect("w");
+            o.write_string("x").expect("w");
+            o.write_message_end().expect("w");
+        }
+        o.flush().expect("w");
+    }
+    let mut p = TJsonInputProtocol::new(Cursor::new(bytes), Limits::default());
+    assert_eq!(p.read_message_begin().expect("first").sequence_number, 1);
+    assert_eq!(p.read_string().expect("string"), "x");
+    // As a generated processor does: no read_message_end.
+    assert_eq!(p.read_message_begin().expect("second").sequence_number, 2);
+}

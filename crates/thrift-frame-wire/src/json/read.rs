@@ -41,6 +41,11 @@ pub struct TJsonInputProtocol<R: Read> {
     outer: Vec<Context>,
     depth: usize,
     limits: Limits,
+    /// A message was begun and not ended. The thrift crate's generated
+    /// processors never call `read_message_end`; for JSON that leaves the
+    /// envelope's closing `]` unread, so the next message begins by
+    /// reading it.
+    message_open: bool,
 }
 
 fn invalid(message: String) -> thrift::Error {
@@ -84,6 +89,7 @@ impl<R: Read> TJsonInputProtocol<R> {
             outer: Vec::new(),
             depth: 0,
             limits,
+            message_open: false,
         }
     }
 
@@ -385,6 +391,9 @@ impl<R: Read> TJsonInputProtocol<R> {
 
 impl<R: Read> TInputProtocol for TJsonInputProtocol<R> {
     fn read_message_begin(&mut self) -> thrift::Result<TMessageIdentifier> {
+        if self.message_open {
+            self.read_message_end()?;
+        }
         self.context = Context::Top;
         self.outer.clear();
         self.depth = 0;
@@ -403,11 +412,14 @@ impl<R: Read> TInputProtocol for TJsonInputProtocol<R> {
         let kind: u8 = self.integer_as("message type")?;
         let message_type = TMessageType::try_from(kind)?;
         let sequence_number = self.integer_as("sequence id")?;
+        self.message_open = true;
         Ok(TMessageIdentifier::new(name, message_type, sequence_number))
     }
 
     fn read_message_end(&mut self) -> thrift::Result<()> {
-        self.close(b']')
+        self.close(b']')?;
+        self.message_open = false;
+        Ok(())
     }
 
     fn read_struct_begin(&mut self) -> thrift::Result<Option<TStructIdentifier>> {
