@@ -27,6 +27,8 @@ pub enum TransportArg {
     Framed,
     /// TZlibTransport over the socket.
     Zlib,
+    /// THttpClient/THttpServer: a POST per call.
+    Http,
 }
 
 impl From<TransportArg> for Transport {
@@ -35,6 +37,7 @@ impl From<TransportArg> for Transport {
             TransportArg::Buffered => Transport::Buffered,
             TransportArg::Framed => Transport::Framed,
             TransportArg::Zlib => Transport::Zlib,
+            TransportArg::Http => Transport::Http,
         }
     }
 }

@@ -17,6 +17,9 @@ pub struct ClientConfig {
     /// For a multiplexed server: the name the service is registered under
     /// there; every call is sent as `name:method`.
     pub multiplexed: Option<String>,
+    /// HTTP transport only: the path every call is POSTed to (the `Host`
+    /// header is the endpoint).
+    pub http_path: String,
     /// How long one connection attempt may wait for the server to answer.
     pub connect_timeout: Duration,
     /// While a connection attempt waits unanswered (its SYN dropped by a
@@ -43,6 +46,7 @@ impl ClientConfig {
             endpoint: endpoint.into(),
             wire: WireConfig::default(),
             multiplexed: None,
+            http_path: "/".into(),
             connect_timeout: Duration::from_millis(2000),
             connect_resend_interval: Duration::from_millis(200),
             call_timeout: Duration::from_millis(2000),
@@ -59,6 +63,12 @@ impl ClientConfig {
             || self.connect_resend_interval.is_zero()
         {
             return Err(invalid("timeouts must be positive".into()));
+        }
+        if !self.http_path.starts_with('/') {
+            return Err(invalid(format!(
+                "the HTTP path {:?} must start with /",
+                self.http_path
+            )));
         }
         if self.max_call_attempts == 0 {
             return Err(invalid("max call attempts must be at least 1".into()));

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use log::{info, warn};
 use thrift::protocol::TMultiplexedOutputProtocol;
-use thrift_frame_wire::{describe, InputProtocol, OutputProtocol, SharedSocket, TimeoutReporting};
+use thrift_frame_wire::{
+    describe, HttpTarget, InputProtocol, OutputProtocol, SharedSocket, TimeoutReporting,
+};
 
 use crate::connect;
 use crate::{ClientConfig, ClientError, ClientStats, Idempotency};
@@ -148,8 +150,8 @@ impl<G> ReconnectingClient<G> {
         let socket = SharedSocket::new(stream);
         let reader = TimeoutReporting::new(socket.clone(), timeout, timeout);
         let writer = TimeoutReporting::new(socket.clone(), timeout, timeout);
-        let input = self.config.wire.input_protocol(reader);
-        let output = self.config.wire.output_protocol(writer);
+        let target = HttpTarget::new(self.config.endpoint.clone(), self.config.http_path.clone());
+        let (input, output) = self.config.wire.client_stack(reader, writer, &target);
         let output: OutputProtocol = match &self.config.multiplexed {
             Some(service) => Box::new(TMultiplexedOutputProtocol::new(service, output)),
             None => output,

@@ -72,6 +72,7 @@ fn random_bytes_are_rejected() -> Result<()> {
             (Protocol::Binary, Transport::Framed),
             (Protocol::Json, Transport::Buffered),
             (Protocol::Compact, Transport::Zlib),
+            (Protocol::Compact, Transport::Http),
         ] {
             rejects(config(p, t, model), &garbage, false)?;
         }
@@ -173,7 +174,12 @@ fn string_over_the_configured_limit_is_rejected() -> Result<()> {
 #[test]
 fn half_a_message_then_silence_is_closed_after_the_stall_timeout() -> Result<()> {
     for model in MODELS {
-        for t in [Transport::Buffered, Transport::Framed, Transport::Zlib] {
+        for t in [
+            Transport::Buffered,
+            Transport::Framed,
+            Transport::Zlib,
+            Transport::Http,
+        ] {
             let call = ping_call(Protocol::Compact);
             let bytes = match t {
                 // A frame header announcing the whole call, then half of it.
@@ -185,9 +191,49 @@ fn half_a_message_then_silence_is_closed_after_the_stall_timeout() -> Result<()>
                 Transport::Buffered => call[..call.len() / 2].to_vec(),
                 // Half of the call, deflated and sync-flushed.
                 Transport::Zlib => deflated(&call[..call.len() / 2]),
+                // A POST announcing the whole call, then half of its body.
+                Transport::Http => {
+                    let mut b = post_head(call.len()).into_bytes();
+                    b.extend_from_slice(&call[..call.len() / 2]);
+                    b
+                }
             };
             rejects(config(Protocol::Compact, t, model), &bytes, false)?;
         }
+    }
+    Ok(())
+}
+
+/// The head of a Thrift POST whose body is `length` bytes.
+fn post_head(length: usize) -> String {
+    format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-thrift\r\n\
+         Content-Length: {length}\r\n\r\n"
+    )
+}
+
+#[test]
+fn an_http_body_over_the_frame_limit_is_refused_before_it_is_read() -> Result<()> {
+    for model in MODELS {
+        let mut cfg = config(Protocol::Compact, Transport::Http, model);
+        cfg.wire.limits = Limits::new(64 * 1024, 64 * 1024, 1024)?;
+        // Only the head is sent: the refusal must not wait for the body.
+        rejects(cfg, post_head(64 * 1024 + 1).as_bytes(), false)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn a_message_longer_than_its_http_body_is_refused() -> Result<()> {
+    for model in MODELS {
+        let call = ping_call(Protocol::Compact);
+        let mut bytes = post_head(call.len() / 2).into_bytes();
+        bytes.extend_from_slice(&call[..call.len() / 2]);
+        rejects(
+            config(Protocol::Compact, Transport::Http, model),
+            &bytes,
+            false,
+        )?;
     }
     Ok(())
 }

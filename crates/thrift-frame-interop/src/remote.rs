@@ -591,9 +591,9 @@ mod tests {
             .cells(&matrix(), &names(&["java"]), &[])
             .unwrap_err();
         assert!(error.to_string().contains("--client"), "{error}");
-        let mut http = config(true);
-        http.transport = "http".into();
-        assert!(http.cells(&matrix(), &[], &[]).is_err());
+        let mut unknown = config(true);
+        unknown.transport = "sctp".into();
+        assert!(unknown.cells(&matrix(), &[], &[]).is_err());
     }
 
     #[test]

@@ -12,8 +12,8 @@ use log::{debug, error, info, warn};
 use thrift::protocol::{TInputProtocol, TMessageIdentifier, TMessageType, TOutputProtocol, TType};
 use thrift::{ApplicationError, ApplicationErrorKind, ProtocolErrorKind, TransportErrorKind};
 use thrift_frame_wire::{
-    describe, ObservedInputProtocol, RequestObserver, RequestOutcome, SharedSocket,
-    TimeoutReporting, Transport,
+    describe, HttpEnd, HttpExchange, ObservedInputProtocol, RequestObserver, RequestOutcome,
+    ServerStack, SharedSocket, TimeoutReporting, Transport,
 };
 
 use crate::processor::SharedProcessor;
@@ -149,6 +149,8 @@ enum Ending {
     Problem(String),
     /// The processor panicked where no reply could be sent; already logged.
     Panicked,
+    /// HTTP: a health check was answered.
+    HealthChecked,
 }
 
 pub(crate) struct Connection {
@@ -190,22 +192,26 @@ impl Connection {
             return;
         }
         let observer = RequestObserver::new();
-        let mut input = ObservedInputProtocol::new(
-            config.wire.input_protocol(TrackedReader {
+        let ServerStack {
+            input,
+            mut output,
+            http,
+        } = config.wire.server_stack(
+            TrackedReader {
                 socket: socket.clone(),
                 state: state.clone(),
                 stall_timeout: config.stall_timeout,
                 request_timeout: config.request_timeout,
                 deadline: None,
                 timeout_is_deadline: false,
-            }),
-            observer.clone(),
+            },
+            ReplyWriter {
+                inner: TimeoutReporting::new(socket.clone(), None, config.write_timeout),
+                reply_timeout: config.write_timeout,
+                started: None,
+            },
         );
-        let mut output = config.wire.output_protocol(ReplyWriter {
-            inner: TimeoutReporting::new(socket.clone(), None, config.write_timeout),
-            reply_timeout: config.write_timeout,
-            started: None,
-        });
+        let mut input = ObservedInputProtocol::new(input, observer.clone());
 
         let mut calls = 0u64;
         let ending = loop {
@@ -249,15 +255,24 @@ impl Connection {
                 }
             };
             match (result, observer.take()) {
-                (Ok(()), RequestOutcome::Complete { .. }) => {
+                (Ok(()), RequestOutcome::Complete { name, .. }) => {
                     calls += 1;
                     stats.calls.fetch_add(1, Ordering::Relaxed);
+                    // A oneway call over HTTP still owes its POST a response.
+                    if let Some(Err(e)) = http.as_ref().map(HttpExchange::answer_unanswered) {
+                        break Ending::Problem(format!(
+                            "could not answer the oneway call {name}: {e}"
+                        ));
+                    }
                 }
                 (Ok(()), RequestOutcome::Failed { name, error })
                     if matches!(error, thrift::Error::Transport(_)) =>
                 {
                     // The peer stalled or went away while the arguments were
                     // read; the processor turned that into an exception reply.
+                    if let Some(end) = http.as_ref().and_then(HttpExchange::ended) {
+                        break http_ending(Some(end));
+                    }
                     let outcome = RequestOutcome::Failed { name, error };
                     break classify(
                         None,
@@ -295,6 +310,9 @@ impl Connection {
                 (Ok(()), RequestOutcome::NotStarted) => {
                     break Ending::Problem("processor returned without reading a call".into());
                 }
+                (Err(_), _) if http.as_ref().and_then(HttpExchange::ended).is_some() => {
+                    break http_ending(http.as_ref().and_then(HttpExchange::ended));
+                }
                 (Err(e), outcome) => {
                     break classify(
                         Some(&e),
@@ -316,6 +334,7 @@ impl Connection {
             ),
             Ending::Shutdown => debug!("conn#{id} {peer}: closed for shutdown after {calls} calls"),
             Ending::Cut(at) => info!("conn#{id} {peer}: cut by shutdown{at}"),
+            Ending::HealthChecked => debug!("conn#{id} {peer}: answered a health check"),
             Ending::Panicked => {
                 stats.bad_connections.fetch_add(1, Ordering::Relaxed);
             }
@@ -325,6 +344,17 @@ impl Connection {
             }
         }
         let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// The ending of a connection whose HTTP transport stopped reading.
+fn http_ending(end: Option<HttpEnd>) -> Ending {
+    match end {
+        Some(HttpEnd::HealthChecked) => Ending::HealthChecked,
+        Some(HttpEnd::ClientClosed) | None => Ending::PeerClosed,
+        Some(HttpEnd::Refused { status, reason }) => {
+            Ending::Problem(format!("answered HTTP {status}: {reason}"))
+        }
     }
 }
 

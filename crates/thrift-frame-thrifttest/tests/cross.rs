@@ -181,7 +181,7 @@ fn assert_usage_error(program: &str, args: &[&str]) -> anyhow::Result<()> {
 fn usage_errors_exit_2_with_one_line() -> anyhow::Result<()> {
     assert_usage_error(SERVER, &["--server-type", "nonblocking"])?;
     assert_usage_error(SERVER, &["--protocol", "header"])?;
-    assert_usage_error(SERVER, &["--transport", "http"])?;
+    assert_usage_error(SERVER, &["--transport", "sctp"])?;
     assert_usage_error(SERVER, &["--ssl"])?;
     assert_usage_error(SERVER, &["--server-type", "thread-pool", "--workers", "0"])?;
     assert_usage_error(CLIENT, &["--domain-socket", "/tmp/x"])?;
