@@ -299,10 +299,21 @@ fn client_disconnecting_mid_call_is_logged_and_forgotten() -> Result<()> {
 
 #[test]
 fn unknown_method_gets_an_exception_and_the_connection_stays_usable() -> Result<()> {
+    // JSON too: its arguments are skipped through the boxed protocol.
+    for protocol in [Protocol::Compact, Protocol::Json] {
+        unknown_method_then_ping(protocol)?;
+    }
+    Ok(())
+}
+
+fn unknown_method_then_ping(protocol: Protocol) -> Result<()> {
     // `nope(1: string)` followed by a good `ping("hello")` on one connection.
     let mut bytes = Vec::new();
     {
-        let mut out = TCompactOutputProtocol::new(&mut bytes);
+        let mut out: Box<dyn TOutputProtocol> = match protocol {
+            Protocol::Json => Box::new(thrift_frame_wire::TJsonOutputProtocol::new(&mut bytes)),
+            _ => Box::new(TCompactOutputProtocol::new(&mut bytes)),
+        };
         out.write_message_begin(&TMessageIdentifier::new("nope", TMessageType::Call, 1))?;
         out.write_struct_begin(&TStructIdentifier::new("nope_args"))?;
         out.write_field_begin(&TFieldIdentifier::new("x", TType::String, 1))?;
@@ -313,12 +324,8 @@ fn unknown_method_gets_an_exception_and_the_connection_stays_usable() -> Result<
         out.write_message_end()?;
         out.flush()?;
     }
-    bytes.extend_from_slice(&ping_call(Protocol::Compact));
-    let cfg = config(
-        Protocol::Compact,
-        Transport::Buffered,
-        ServerModel::Threaded,
-    );
+    bytes.extend_from_slice(&ping_call(protocol));
+    let cfg = config(protocol, Transport::Buffered, ServerModel::Threaded);
     let server = TestServer::start(cfg)?;
     let mut conn = send_raw(server.addr, &bytes)?;
     conn.shutdown(std::net::Shutdown::Write)?;
@@ -328,13 +335,16 @@ fn unknown_method_gets_an_exception_and_the_connection_stays_usable() -> Result<
     let text = String::from_utf8_lossy(&replies);
     ensure!(
         text.contains("unknown method nope"),
-        "no exception in {text:?}"
+        "{protocol}: no exception in {text:?}"
     );
-    ensure!(text.contains("receive len: 5"), "no ping reply in {text:?}");
+    ensure!(
+        text.contains("receive len: 5"),
+        "{protocol}: no ping reply in {text:?}"
+    );
     let report = server.stop()?;
     ensure!(
         report.bad_connections == 0 && report.calls == 1,
-        "{report:?}"
+        "{protocol}: {report:?}"
     );
     Ok(())
 }

@@ -548,3 +548,21 @@ fn a_message_left_open_is_closed_before_the_next_begins() {
     // As a generated processor does: no read_message_end.
     assert_eq!(p.read_message_begin().expect("second").sequence_number, 2);
 }
+
+/// Boxed, as processors and generated clients hold it: the thrift crate's
+/// `Box<P>` forwards only the required methods, so `skip` runs the trait's
+/// default, which never calls `read_field_end`. A server skipping an
+/// unknown method's arguments, and generated code skipping an unknown
+/// field, skip this way.
+#[test]
+fn the_traits_default_skip_through_a_box_leaves_the_stream_in_step() {
+    let bytes = br#"[1,"nosuch",1,1,{"1":{"str":"hi"},"2":{"rec":{"1":{"i32":5}}}}][1,"ping",1,2,{"1":{"str":"hello"}}]"#;
+    let mut boxed: Box<dyn TInputProtocol + Send> = Box::new(input(bytes));
+    assert_eq!(boxed.read_message_begin().expect("first").name, "nosuch");
+    boxed.skip(TType::Struct).expect("skip the arguments");
+    boxed.read_message_end().expect("first ends");
+    assert_eq!(boxed.read_message_begin().expect("second").name, "ping");
+    boxed.read_struct_begin().expect("args");
+    next_field(&mut *boxed, 1, TType::String);
+    assert_eq!(boxed.read_string().expect("msg"), "hello");
+}

@@ -46,6 +46,11 @@ pub struct TJsonInputProtocol<R: Read> {
     /// envelope's closing `]` unread, so the next message begins by
     /// reading it.
     message_open: bool,
+    /// Per struct being read, whether a field's `{` is open: the trait's
+    /// default `skip` (which `Box<P>` runs, whatever `P` overrides) never
+    /// calls `read_field_end`, so the next field or the struct's end
+    /// closes it. Bounded by the nesting limit.
+    field_open: Vec<bool>,
 }
 
 fn invalid(message: String) -> thrift::Error {
@@ -90,7 +95,20 @@ impl<R: Read> TJsonInputProtocol<R> {
             depth: 0,
             limits,
             message_open: false,
+            field_open: Vec::new(),
         }
+    }
+
+    /// Closes a field that was read without `read_field_end` (see
+    /// `field_open`).
+    fn close_open_field(&mut self) -> thrift::Result<()> {
+        if self.field_open.last() == Some(&true) {
+            self.close(b'}')?;
+            if let Some(open) = self.field_open.last_mut() {
+                *open = false;
+            }
+        }
+        Ok(())
     }
 
     /// Offset of the next byte in the stream, for error messages.
@@ -425,16 +443,20 @@ impl<R: Read> TInputProtocol for TJsonInputProtocol<R> {
     fn read_struct_begin(&mut self) -> thrift::Result<Option<TStructIdentifier>> {
         self.enter()?;
         self.open(b'{', Context::object())?;
+        self.field_open.push(false);
         Ok(None)
     }
 
     fn read_struct_end(&mut self) -> thrift::Result<()> {
+        self.close_open_field()?;
         self.close(b'}')?;
+        self.field_open.pop();
         self.leave();
         Ok(())
     }
 
     fn read_field_begin(&mut self) -> thrift::Result<TFieldIdentifier> {
+        self.close_open_field()?;
         if self.peek()? == b'}' {
             return Ok(
                 TFieldIdentifier::new::<Option<String>, String, Option<i16>>(
@@ -446,6 +468,9 @@ impl<R: Read> TInputProtocol for TJsonInputProtocol<R> {
         }
         let id: i16 = self.integer_as("field id")?;
         self.open(b'{', Context::object())?;
+        if let Some(open) = self.field_open.last_mut() {
+            *open = true;
+        }
         let field_type = self.type_tag()?;
         Ok(TFieldIdentifier::new::<Option<String>, String, i16>(
             None, field_type, id,
@@ -453,6 +478,9 @@ impl<R: Read> TInputProtocol for TJsonInputProtocol<R> {
     }
 
     fn read_field_end(&mut self) -> thrift::Result<()> {
+        if let Some(open) = self.field_open.last_mut() {
+            *open = false;
+        }
         self.close(b'}')
     }
 
