@@ -3,9 +3,10 @@
 //! the way the server and the client build them.
 //!
 //! Input layout, for both targets: byte 0 is the selector, the rest is the
-//! byte stream the peer sent. Selector bits: 0 = protocol (binary, compact),
-//! 1 = transport (buffered, framed), bits 2.. = what runs on top
-//! ([`Service`] for the server, [`Call`] for the client), modulo its count.
+//! byte stream the peer sent. Selector bits 0-3 pick the wire (an index into
+//! [`WIRES`], modulo its 12 entries: every protocol x transport), bits 4..
+//! what runs on top ([`Service`] for the server, [`Call`] for the client),
+//! modulo its count.
 
 use std::io::{self, Cursor, Write};
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,8 @@ use thrift_frame_idl::ping::{PingServiceSyncClient, TPingServiceSyncClient};
 use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
 use thrift_frame_demo::Service;
 use thrift_frame_wire::{
-    Limits, ObservedInputProtocol, Protocol, RequestObserver, RequestOutcome, Transport, WireConfig,
+    HttpTarget, Limits, ObservedInputProtocol, Protocol, RequestObserver, RequestOutcome, Transport,
+    WireConfig,
 };
 
 /// Frame, message and string limit: small, so that inputs of a few KiB reach
@@ -28,13 +30,31 @@ pub const LIMIT: usize = 64 * 1024;
 /// tiny valid requests from running long.
 pub const MAX_CALLS: usize = 64;
 
-/// Every protocol x transport, in selector order (bits 0 and 1).
-pub const WIRES: [(Protocol, Transport); 4] = [
-    (Protocol::Binary, Transport::Buffered),
-    (Protocol::Compact, Transport::Buffered),
-    (Protocol::Binary, Transport::Framed),
-    (Protocol::Compact, Transport::Framed),
-];
+/// Every protocol x transport, in selector order (bits 0-3): binary,
+/// compact and JSON over buffered, framed, zlib and HTTP.
+pub const WIRES: [(Protocol, Transport); 12] = {
+    let p = [Protocol::Binary, Protocol::Compact, Protocol::Json];
+    let t = [
+        Transport::Buffered,
+        Transport::Framed,
+        Transport::Zlib,
+        Transport::Http,
+    ];
+    [
+        (p[0], t[0]),
+        (p[1], t[0]),
+        (p[2], t[0]),
+        (p[0], t[1]),
+        (p[1], t[1]),
+        (p[2], t[1]),
+        (p[0], t[2]),
+        (p[1], t[2]),
+        (p[2], t[2]),
+        (p[0], t[3]),
+        (p[1], t[3]),
+        (p[2], t[3]),
+    ]
+};
 
 /// The server's processors, in selector order (bits 2..).
 pub const SERVICES: [Service; 3] = [Service::Ping, Service::Student, Service::Multiplexed];
@@ -62,13 +82,13 @@ impl Call {
 
 /// The selector byte for a wire index (into [`WIRES`]) and what runs on top.
 pub fn selector(wire: usize, upper: usize) -> u8 {
-    // Both indexes are tiny (< 4 and < 3), so the shift cannot overflow a u8.
-    ((upper << 2) | (wire & 3)) as u8
+    // Both indexes are tiny (< 12 and < 3), so the shift cannot overflow a u8.
+    ((upper << 4) | (wire & 15)) as u8
 }
 
 /// The wire a selector byte names, with the fuzzing limits.
 pub fn wire(selector: u8) -> WireConfig {
-    let (protocol, transport) = WIRES[usize::from(selector & 3)];
+    let (protocol, transport) = WIRES[usize::from(selector & 15) % WIRES.len()];
     WireConfig {
         protocol,
         transport,
@@ -77,19 +97,20 @@ pub fn wire(selector: u8) -> WireConfig {
 }
 
 pub fn service(selector: u8) -> Service {
-    SERVICES[usize::from(selector >> 2) % SERVICES.len()]
+    SERVICES[usize::from(selector >> 4) % SERVICES.len()]
 }
 
 pub fn call(selector: u8) -> Call {
-    CALLS[usize::from(selector >> 2) % CALLS.len()]
+    CALLS[usize::from(selector >> 4) % CALLS.len()]
 }
 
 /// Serves `stream` as one connection of the server does: the wire stack from
-/// `WireConfig::input_protocol`, wrapped in an `ObservedInputProtocol`, the
+/// `WireConfig::server_stack`, wrapped in an `ObservedInputProtocol`, the
 /// service's processor, and the connection loop's reading of each outcome
-/// (connection.rs): go on after a complete call, skip the arguments of an
-/// unknown method, stop at anything else. Replies go to `out`. Returns the
-/// calls served whole (the seed generator checks its seeds with it).
+/// (connection.rs): go on after a complete call (answering an unanswered
+/// HTTP request), skip the arguments of an unknown method, stop at anything
+/// else. Replies go to `out`. Returns the calls served whole (the seed
+/// generator checks its seeds with it).
 pub fn serve<W>(selector: u8, stream: &[u8], out: W) -> usize
 where
     W: Write + Send + 'static,
@@ -99,16 +120,19 @@ where
         .processor()
         .expect("the demo processors register");
     let observer = RequestObserver::new();
-    let mut input = ObservedInputProtocol::new(
-        wire.input_protocol(Cursor::new(stream.to_vec())),
-        observer.clone(),
-    );
-    let mut output = wire.output_protocol(out);
+    let stack = wire.server_stack(Cursor::new(stream.to_vec()), out);
+    let mut input = ObservedInputProtocol::new(stack.input, observer.clone());
+    let mut output = stack.output;
     let mut served = 0;
     for _ in 0..MAX_CALLS {
         let result = processor.process(&mut input, &mut output);
         match (result, observer.take()) {
-            (Ok(()), RequestOutcome::Complete { .. }) => served += 1,
+            (Ok(()), RequestOutcome::Complete { .. }) => {
+                served += 1;
+                if let Some(Err(_)) = stack.http.as_ref().map(|h| h.answer_unanswered()) {
+                    break;
+                }
+            }
             (Ok(()), RequestOutcome::Unfinished { .. }) => {
                 let skipped = input
                     .skip(TType::Struct)
@@ -138,8 +162,8 @@ where
     W: Write + Send + 'static,
 {
     let wire = wire(selector);
-    let input = wire.input_protocol(Cursor::new(stream.to_vec()));
-    let output = wire.output_protocol(out);
+    let target = HttpTarget::new("127.0.0.1:9091", "/");
+    let (input, output) = wire.client_stack(Cursor::new(stream.to_vec()), out, &target);
     let call = call(selector);
     match call {
         Call::Ping | Call::Output => {

@@ -8,7 +8,7 @@
 //! (see the crate docs). Payloads are small: the fuzzer grows them itself.
 
 use std::fs;
-use std::io::Cursor;
+use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 
 use thrift::protocol::{
@@ -23,7 +23,7 @@ use thrift_frame_fuzz::{
 use thrift_frame_idl::ping::{PingServiceSyncClient, TPingServiceSyncClient};
 use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
 use thrift_frame_demo::{Service, PING_SERVICE_NAME, STUDENT_SERVICE_NAME};
-use thrift_frame_wire::{OutputProtocol, WireConfig};
+use thrift_frame_wire::{OutputProtocol, Transport, WireConfig, ZlibWriter, IO_BUFFER_BYTES};
 
 /// One request, as a client would send it.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +40,21 @@ enum Request {
 /// Encodes `requests` back to back, each under `mux` (a multiplexed service
 /// name) if given, with sequence numbers 1, 2, ... as one client makes them.
 fn requests(wire: &WireConfig, mux: Option<&str>, requests: &[Request]) -> Vec<u8> {
+    if wire.transport == Transport::Zlib {
+        // One zlib stream for the whole connection, whichever client wrote
+        // each request: encode them plain, then deflate them together.
+        let plain = WireConfig {
+            transport: Transport::Buffered,
+            ..wire.clone()
+        };
+        let capture = Capture::default();
+        let mut deflated = ZlibWriter::new(capture.clone(), IO_BUFFER_BYTES);
+        deflated
+            .write_all(&self::requests(&plain, mux, requests))
+            .and_then(|()| deflated.flush())
+            .expect("writing to memory cannot fail");
+        return capture.bytes();
+    }
     let capture = Capture::default();
     let output = || -> OutputProtocol {
         let out = wire.output_protocol(capture.clone());
@@ -87,7 +102,8 @@ fn write_unknown_call(out: &mut dyn TOutputProtocol, seq: i32) -> thrift::Result
 /// (the demo handlers never fail on input a client sends, so it is built here).
 fn exception_reply(wire: &WireConfig, method: &str) -> thrift::Result<Vec<u8>> {
     let capture = Capture::default();
-    let mut out = wire.output_protocol(capture.clone());
+    // The server's side of the wire: over HTTP, a response, not a request.
+    let mut out = wire.server_stack(Cursor::new(Vec::new()), capture.clone()).output;
     out.write_message_begin(&TMessageIdentifier::new(method, TMessageType::Exception, 1))?;
     let error = ApplicationError::new(ApplicationErrorKind::InternalError, "handler failed");
     thrift::Error::write_application_error_to_out_protocol(&error, &mut *out)?;
