@@ -13,9 +13,19 @@ pub mod server_process;
 /// panic is logged as one ERROR line (thread, place, message) instead of the
 /// default hook's unformatted text, so it lines up with the rest.
 pub fn init_logging(default: &str) {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default))
-        .format_timestamp_millis()
-        .init();
+    init_logging_traced(default, false);
+}
+
+/// As [`init_logging`]; with `trace_wire`, also every message's text at
+/// trace level (target `thrift_frame::wire`, see `--trace-wire`), whatever
+/// `RUST_LOG` says of other targets.
+pub fn init_logging_traced(default: &str, trace_wire: bool) {
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default));
+    if trace_wire {
+        builder.filter_module(thrift_frame_debug::TRACE_TARGET, log::LevelFilter::Trace);
+    }
+    builder.format_timestamp_millis().init();
     std::panic::set_hook(Box::new(|info| {
         let thread = std::thread::current();
         let place = info

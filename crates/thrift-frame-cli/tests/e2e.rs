@@ -302,3 +302,45 @@ fn usage_errors_exit_2_with_one_line() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn trace_wire_logs_every_message_both_ways_as_debug_text() -> Result<()> {
+    let dir = TempDir::new()?;
+    let mut server = ServerProcess::start(&dir, 0, &["--trace-wire"])?;
+    let output = AssertCommand::new(CLIENT)
+        .args(["--port", &server.port.to_string(), "--sizes", "300"])
+        .arg("--trace-wire")
+        .output()?;
+    ensure!(output.status.success(), "client failed: {output:?}");
+    let client_log = String::from_utf8_lossy(&output.stderr);
+    server.signal(Signal::Term)?;
+    ensure!(server.wait(Duration::from_secs(10))?.success());
+    let server_log = server.log();
+    for (who, log, first, second) in [
+        (
+            "client",
+            &*client_log,
+            "-> (call) ping(",
+            "<- (reply) ping(",
+        ),
+        (
+            "server",
+            &*server_log,
+            "<- (call) ping(",
+            "-> (reply) ping(",
+        ),
+    ] {
+        let at = |what: &str| {
+            log.find(what)
+                .with_context(|| format!("{who}: no {what:?} in\n{log}"))
+        };
+        ensure!(at(first)? < at(second)?, "{who}: out of order:\n{log}");
+        // A 300-byte string is cut as C++ TDebugProtocol cuts it.
+        ensure!(
+            log.contains("[...](300)\""),
+            "{who}: string not cut:\n{log}"
+        );
+        ensure!(log.contains("TRACE thrift_frame::wire"), "{who}: {log}");
+    }
+    Ok(())
+}

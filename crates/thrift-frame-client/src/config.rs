@@ -35,6 +35,9 @@ pub struct ClientConfig {
     pub max_call_attempts: u32,
     /// Which methods [`ReconnectingClient::call_declared`] may retry.
     pub retry_policy: RetryPolicy,
+    /// Log every message each way in TDebugProtocol's text, at trace level
+    /// for target `thrift_frame::wire`; costs nothing unless enabled.
+    pub trace_wire: bool,
 }
 
 impl ClientConfig {
@@ -53,6 +56,7 @@ impl ClientConfig {
             backoff: Backoff::default(),
             max_call_attempts: 3,
             retry_policy: RetryPolicy::none(),
+            trace_wire: false,
         }
     }
 

@@ -12,6 +12,8 @@ use thrift_frame_wire::{
     describe, HttpTarget, InputProtocol, OutputProtocol, SharedSocket, TimeoutReporting,
 };
 
+use thrift_frame_debug::{TracingInputProtocol, TracingOutputProtocol};
+
 use crate::connect;
 use crate::{ClientConfig, ClientError, ClientStats, Idempotency};
 
@@ -152,6 +154,16 @@ impl<G> ReconnectingClient<G> {
         let writer = TimeoutReporting::new(socket.clone(), timeout, timeout);
         let target = HttpTarget::new(self.config.endpoint.clone(), self.config.http_path.clone());
         let (input, output) = self.config.wire.client_stack(reader, writer, &target);
+        // Traced below the multiplexer: the log shows the names on the wire.
+        let (input, output): (InputProtocol, OutputProtocol) = if self.config.trace_wire {
+            let label = &self.config.endpoint;
+            (
+                Box::new(TracingInputProtocol::new(input, format!("{label} <-"))),
+                Box::new(TracingOutputProtocol::new(output, format!("{label} ->"))),
+            )
+        } else {
+            (input, output)
+        };
         let output: OutputProtocol = match &self.config.multiplexed {
             Some(service) => Box::new(TMultiplexedOutputProtocol::new(service, output)),
             None => output,

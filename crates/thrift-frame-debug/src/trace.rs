@@ -191,7 +191,7 @@ macro_rules! settings {
         /// The wrapped protocol back; a message being traced is logged as
         /// not finished.
         pub fn into_inner(self) -> P {
-            let Self { inner, mirror } = self;
+            let Self { inner, mirror, .. } = self;
             drop(mirror);
             inner
         }
@@ -219,6 +219,10 @@ macro_rules! settings {
 pub struct TracingInputProtocol<P> {
     inner: P,
     mirror: Mirror,
+    /// Structs open in the current message. Generated processors never
+    /// call `read_message_end`, so a message is logged when its top-level
+    /// struct ends, before the reply it causes.
+    depth: usize,
 }
 
 impl<P: TInputProtocol> TracingInputProtocol<P> {
@@ -228,6 +232,7 @@ impl<P: TInputProtocol> TracingInputProtocol<P> {
         TracingInputProtocol {
             inner,
             mirror: Mirror::new(label.into()),
+            depth: 0,
         }
     }
 
@@ -267,6 +272,7 @@ fn skipped(p: &mut Text, ttype: TType) -> thrift::Result<()> {
 
 impl<P: TInputProtocol> TInputProtocol for TracingInputProtocol<P> {
     fn read_message_begin(&mut self) -> thrift::Result<TMessageIdentifier> {
+        self.depth = 0;
         let r = self.inner.read_message_begin();
         match &r {
             Ok(ident) => self.mirror.begin(ident),
@@ -284,6 +290,7 @@ impl<P: TInputProtocol> TInputProtocol for TracingInputProtocol<P> {
 
     fn read_struct_begin(&mut self) -> thrift::Result<Option<TStructIdentifier>> {
         let r = self.inner.read_struct_begin();
+        self.depth += 1;
         self.mirror.after(r, |p, ident| {
             let name = ident.as_ref().map_or("", |i| i.name.as_str());
             p.write_struct_begin(&TStructIdentifier::new(name))
@@ -292,7 +299,12 @@ impl<P: TInputProtocol> TInputProtocol for TracingInputProtocol<P> {
 
     fn read_struct_end(&mut self) -> thrift::Result<()> {
         let r = self.inner.read_struct_end();
-        self.mirror.after(r, |p, _| p.write_struct_end())
+        let r = self.mirror.after(r, |p, _| p.write_struct_end());
+        self.depth = self.depth.saturating_sub(1);
+        if self.depth == 0 && r.is_ok() {
+            self.mirror.end(&Ok(()));
+        }
+        r
     }
 
     fn read_field_begin(&mut self) -> thrift::Result<TFieldIdentifier> {

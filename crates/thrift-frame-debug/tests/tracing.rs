@@ -328,3 +328,36 @@ fn the_wrapped_protocol_reads_the_same_values() {
     assert_eq!(traced.label(), "conn#8 <-");
     let _inner: TBinaryInputProtocol<Cursor<Vec<u8>>> = traced.into_inner();
 }
+
+/// Generated processors never call `read_message_end`: a request must be
+/// logged when its arguments are read, before the reply it causes.
+#[test]
+fn a_message_read_without_its_end_is_logged_when_its_struct_closes() {
+    capture();
+    let wire = wire(Protocol::Compact);
+    let label = "no-end <-";
+    let mut input = TracingInputProtocol::new(
+        wire.input_protocol(Cursor::new(encode(&wire, "pong"))),
+        label,
+    );
+    input.read_message_begin().expect("begin");
+    input.read_struct_begin().expect("struct");
+    loop {
+        let field = input.read_field_begin().expect("field");
+        if field.field_type == TType::Stop {
+            break;
+        }
+        input.skip(field.field_type).expect("skip");
+        input.read_field_end().expect("field end");
+    }
+    input.read_struct_end().expect("struct end");
+    let messages = logged(label);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].starts_with("no-end <- (reply) ping("),
+        "{messages:?}"
+    );
+    // A read_message_end after all does not log it twice.
+    input.read_message_end().expect("end");
+    assert_eq!(logged(label).len(), 1);
+}

@@ -61,6 +61,10 @@ pub struct ServerConfig {
     /// After shutdown is triggered, how long calls in flight may take to
     /// finish before their connections are cut.
     pub shutdown_grace: Duration,
+    /// Log every message each way in TDebugProtocol's text, at trace level
+    /// for target `thrift_frame::wire` (`thrift_frame_debug`), long strings
+    /// cut; costs nothing unless that level is enabled.
+    pub trace_wire: bool,
 }
 
 /// The request deadline when none is configured otherwise.
@@ -78,6 +82,7 @@ impl Default for ServerConfig {
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             write_timeout: Some(Duration::from_secs(10)),
             max_connections: None,
+            trace_wire: false,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }

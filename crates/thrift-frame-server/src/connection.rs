@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use log::{debug, error, info, warn};
 use thrift::protocol::{TInputProtocol, TMessageIdentifier, TMessageType, TOutputProtocol, TType};
 use thrift::{ApplicationError, ApplicationErrorKind, ProtocolErrorKind, TransportErrorKind};
+use thrift_frame_debug::{TracingInputProtocol, TracingOutputProtocol};
 use thrift_frame_wire::{
-    describe, HttpEnd, HttpExchange, ObservedInputProtocol, RequestObserver, RequestOutcome,
-    ServerStack, SharedSocket, TimeoutReporting, Transport,
+    describe, HttpEnd, HttpExchange, InputProtocol, ObservedInputProtocol, OutputProtocol,
+    RequestObserver, RequestOutcome, ServerStack, SharedSocket, TimeoutReporting, Transport,
 };
 
 use crate::processor::SharedProcessor;
@@ -194,7 +195,7 @@ impl Connection {
         let observer = RequestObserver::new();
         let ServerStack {
             input,
-            mut output,
+            output,
             http,
         } = config.wire.server_stack(
             TrackedReader {
@@ -211,6 +212,11 @@ impl Connection {
                 started: None,
             },
         );
+        let (input, mut output) = if config.trace_wire {
+            traced(input, output, &format!("conn#{id} {peer}"))
+        } else {
+            (input, output)
+        };
         let mut input = ObservedInputProtocol::new(input, observer.clone());
 
         let mut calls = 0u64;
@@ -345,6 +351,18 @@ impl Connection {
         }
         let _ = stream.shutdown(std::net::Shutdown::Both);
     }
+}
+
+/// The protocols, each message they carry logged at trace level.
+fn traced(
+    input: InputProtocol,
+    output: OutputProtocol,
+    label: &str,
+) -> (InputProtocol, OutputProtocol) {
+    (
+        Box::new(TracingInputProtocol::new(input, format!("{label} <-"))),
+        Box::new(TracingOutputProtocol::new(output, format!("{label} ->"))),
+    )
 }
 
 /// The ending of a connection whose HTTP transport stopped reading.

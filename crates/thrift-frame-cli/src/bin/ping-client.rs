@@ -64,6 +64,10 @@ struct Args {
     /// One JSON object per call on stdout.
     #[arg(long)]
     json: bool,
+    /// Log every message each way as TDebugProtocol text (long strings
+    /// cut), at trace level for target thrift_frame::wire.
+    #[arg(long)]
+    trace_wire: bool,
     /// TCP connect timeout of each connection attempt.
     #[arg(long, default_value_t = 2000)]
     connect_timeout_ms: u64,
@@ -125,6 +129,7 @@ fn client_config(args: &Args, endpoint: &str) -> anyhow::Result<ClientConfig> {
         transport: args.transport.into(),
         limits,
     };
+    config.trace_wire = args.trace_wire;
     config.connect_timeout = Duration::from_millis(args.connect_timeout_ms);
     config.connect_resend_interval = Duration::from_millis(args.connect_resend_ms);
     config.call_timeout = Duration::from_millis(args.timeout_ms);
@@ -161,8 +166,8 @@ fn targets(args: &Args) -> anyhow::Result<Vec<(String, Target)>> {
 }
 
 fn main() {
-    thrift_frame_cli::init_logging("info");
     let args = Args::parse();
+    thrift_frame_cli::init_logging_traced("info", args.trace_wire);
     let targets = match targets(&args) {
         Ok(t) => t,
         Err(e) => {

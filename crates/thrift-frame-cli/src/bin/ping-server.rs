@@ -86,6 +86,10 @@ struct Args {
     /// their connections are cut. A second signal exits at once.
     #[arg(long, default_value_t = 5_000)]
     shutdown_grace_ms: u64,
+    /// Log every message each way as TDebugProtocol text (long strings
+    /// cut), at trace level for target thrift_frame::wire.
+    #[arg(long)]
+    trace_wire: bool,
 }
 
 fn timeout(ms: u64) -> Option<Duration> {
@@ -125,14 +129,15 @@ fn config(args: &Args) -> anyhow::Result<(ServerConfig, Service)> {
         request_timeout: timeout(args.request_timeout_ms),
         max_connections: args.max_connections,
         shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
+        trace_wire: args.trace_wire,
     };
     config.validate().context("checking the server flags")?;
     Ok((config, service))
 }
 
 fn main() {
-    thrift_frame_cli::init_logging("info");
     let args = Args::parse();
+    thrift_frame_cli::init_logging_traced("info", args.trace_wire);
     // Flags that parse but contradict each other are usage errors too.
     let (config, service) = match config(&args) {
         Ok(c) => c,
