@@ -206,3 +206,67 @@ fn application_errors_are_not_retried_and_keep_the_connection() -> Result<()> {
     ensure!(client.stats().reconnects == 0);
     Ok(())
 }
+
+/// An HTTP server that answers every request with `503 Service
+/// Unavailable` and keeps the connection open. Counts connections.
+fn unavailable_http_server() -> Result<(SocketAddr, Arc<AtomicUsize>)> {
+    use std::io::Write;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            count.fetch_add(1, Ordering::SeqCst);
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                // Each read holds (the start of) one small request.
+                while matches!(conn.read(&mut buf), Ok(n) if n > 0) {
+                    let answer =
+                        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 9\r\n\r\nbusy, sry";
+                    if conn.write_all(answer.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok((addr, accepted))
+}
+
+fn http_config(addr: SocketAddr) -> ClientConfig {
+    let mut config = quick_config(addr);
+    config.wire.transport = thrift_frame_wire::Transport::Http;
+    config
+}
+
+#[test]
+fn over_http_a_failed_post_of_ping_is_retried_and_of_put_is_an_unknown_outcome() -> Result<()> {
+    let (addr, accepted) = unavailable_http_server()?;
+    let mut client = ping_client(http_config(addr), false)?;
+    match client.ping("hello") {
+        Err(e @ ClientError::ConnectionLost { attempts: 3, .. }) => {
+            ensure!(e.is_retryable());
+            let shown = format!("{e:#}");
+            ensure!(
+                shown.contains("HTTP 503"),
+                "the status is not said: {shown}"
+            );
+        }
+        other => return Err(anyhow!("expected ConnectionLost after 3, got {other:?}")),
+    }
+    ensure!(
+        accepted.load(Ordering::SeqCst) == 3,
+        "one connection per attempt"
+    );
+
+    let (addr, accepted) = unavailable_http_server()?;
+    let mut client = student_client(http_config(addr), false)?;
+    match client.put(&Student::new(7, "s".to_string(), true, 20i16)) {
+        Err(e @ ClientError::OutcomeUnknown { .. }) => ensure!(!e.is_retryable()),
+        other => return Err(anyhow!("expected OutcomeUnknown, got {other:?}")),
+    }
+    ensure!(accepted.load(Ordering::SeqCst) == 1, "put was sent twice");
+    Ok(())
+}
