@@ -12,7 +12,14 @@
 
 namespace cli {
 
-const char* name(Protocol p) { return p == Protocol::Binary ? "binary" : "compact"; }
+const char* name(Protocol p) {
+  switch (p) {
+    case Protocol::Binary: return "binary";
+    case Protocol::Compact: return "compact";
+    case Protocol::Json: return "json";
+  }
+  return "?";
+}
 const char* name(Transport t) {
   switch (t) {
     case Transport::Buffered: return "buffered";
@@ -149,12 +156,12 @@ namespace {
 using namespace parsing;
 
 const char* const kServerUsage =
-    "usage: ping-server [--host H] [--port P] [--protocol binary|compact]\n"
+    "usage: ping-server [--host H] [--port P] [--protocol binary|compact|json]\n"
     "                   [--transport buffered|framed|zlib] [--server threaded|simple|pool|nonblocking]\n"
     "                   [--workers N] [--service ping|student] [--multiplexed]\n"
     "  --host H         address to bind (default 127.0.0.1)\n"
     "  --port P         port, 0 = ephemeral (default 9090)\n"
-    "  --protocol       binary (strict) or compact (default compact)\n"
+    "  --protocol       binary (strict), compact (default) or json (TJSONProtocol)\n"
     "  --transport      buffered, framed or zlib (default buffered)\n"
     "  --server         threaded (default), simple, pool, nonblocking (framed only)\n"
     "  --workers N      worker threads of the pool model (default 4)\n"
@@ -163,8 +170,9 @@ const char* const kServerUsage =
     "Prints 'LISTENING <port>' on stdout once it accepts connections; SIGTERM/SIGINT stop it.\n";
 
 const char* const kClientUsage =
-    "usage: ping-client [--host H] [--port P] [--endpoints H:P,H:P] [--protocol binary|compact]\n"
-    "                   [--transport buffered|framed|zlib] [--service ping|student] [--multiplexed]\n"
+    "usage: ping-client [--host H] [--port P] [--endpoints H:P,H:P]\n"
+    "                   [--protocol binary|compact|json] [--transport buffered|framed|zlib]\n"
+    "                   [--service ping|student] [--multiplexed]\n"
     "                   [--call ping|output] [--sizes 128K,256K,512K,1M] [--payload alnum|utf8]\n"
     "                   [--rounds N] [--interval-ms MS] [--json]\n"
     "                   [--connect-timeout-ms MS] [--timeout-ms MS]\n"
@@ -183,7 +191,8 @@ const char* const kClientUsage =
     "Exit: 0 all calls correct, 1 a call failed, 2 usage error.\n";
 
 const Choices<Protocol> kProtocols = {{"binary", Protocol::Binary},
-                                      {"compact", Protocol::Compact}};
+                                      {"compact", Protocol::Compact},
+                                      {"json", Protocol::Json}};
 const Choices<Transport> kTransports = {{"buffered", Transport::Buffered},
                                         {"framed", Transport::Framed},
                                         {"zlib", Transport::Zlib}};

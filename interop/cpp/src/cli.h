@@ -21,7 +21,7 @@ struct UsageError : std::runtime_error {
 // Thrown for --help: print the usage text on stdout and exit 0.
 struct HelpRequested {};
 
-enum class Protocol { Binary, Compact };
+enum class Protocol { Binary, Compact, Json };
 enum class Transport { Buffered, Framed, Zlib };
 enum class Service { Ping, Student };
 enum class ServerModel { Threaded, Simple, Pool, Nonblocking };

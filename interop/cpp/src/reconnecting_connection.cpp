@@ -12,6 +12,7 @@
 
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/protocol/TCompactProtocol.h>
+#include <thrift/protocol/TJSONProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/TSocket.h>
 #include <thrift/transport/TZlibTransport.h>
@@ -20,6 +21,7 @@ namespace reconnecting {
 
 using apache::thrift::protocol::TBinaryProtocol;
 using apache::thrift::protocol::TCompactProtocol;
+using apache::thrift::protocol::TJSONProtocol;
 using apache::thrift::protocol::TProtocol;
 using apache::thrift::transport::TBufferedTransport;
 using apache::thrift::transport::TFramedTransport;
@@ -86,10 +88,16 @@ std::unique_ptr<Connection::Stack> Connection::openStack() const {
                                                           kBufferedTransportBytes);
       break;
   }
-  if (config_.protocol == cli::Protocol::Binary) {
-    s->protocol = std::make_shared<TBinaryProtocol>(s->transport, 0, 0, true, true);
-  } else {
-    s->protocol = std::make_shared<TCompactProtocol>(s->transport);
+  switch (config_.protocol) {
+    case cli::Protocol::Binary:
+      s->protocol = std::make_shared<TBinaryProtocol>(s->transport, 0, 0, true, true);
+      break;
+    case cli::Protocol::Json:
+      s->protocol = std::make_shared<TJSONProtocol>(s->transport);
+      break;
+    case cli::Protocol::Compact:
+      s->protocol = std::make_shared<TCompactProtocol>(s->transport);
+      break;
   }
   s->clients = factory_(s->protocol, config_.multiplexed);
   s->transport->open();

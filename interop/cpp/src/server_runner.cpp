@@ -27,6 +27,7 @@
 #include <thrift/concurrency/ThreadManager.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/protocol/TCompactProtocol.h>
+#include <thrift/protocol/TJSONProtocol.h>
 #include <thrift/server/TNonblockingServer.h>
 #include <thrift/server/TSimpleServer.h>
 #include <thrift/server/TThreadPoolServer.h>
@@ -46,6 +47,7 @@ using apache::thrift::concurrency::ThreadFactory;
 using apache::thrift::concurrency::ThreadManager;
 using apache::thrift::protocol::TBinaryProtocolFactory;
 using apache::thrift::protocol::TCompactProtocolFactory;
+using apache::thrift::protocol::TJSONProtocolFactory;
 using apache::thrift::protocol::TProtocolFactory;
 using apache::thrift::server::TNonblockingServer;
 using apache::thrift::server::TServer;
@@ -149,8 +151,12 @@ int boundPort(THRIFT_SOCKET fd) {
 }
 
 std::shared_ptr<TProtocolFactory> makeProtocolFactory(cli::Protocol p) {
-  if (p == cli::Protocol::Binary)  // strict read and strict write
-    return std::make_shared<TBinaryProtocolFactory>(0, 0, true, true);
+  switch (p) {
+    case cli::Protocol::Binary:  // strict read and strict write
+      return std::make_shared<TBinaryProtocolFactory>(0, 0, true, true);
+    case cli::Protocol::Json: return std::make_shared<TJSONProtocolFactory>();
+    case cli::Protocol::Compact: break;
+  }
   return std::make_shared<TCompactProtocolFactory>();
 }
 

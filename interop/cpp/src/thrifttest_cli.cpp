@@ -11,13 +11,15 @@ using namespace cli::parsing;
 using cli::UsageError;
 
 const char* const kServerUsage =
-    "usage: thrifttest-server [--host H] [--port P] [--protocol binary|compact|multi|multic]\n"
+    "usage: thrifttest-server [--host H] [--port P]\n"
+    "                         [--protocol binary|compact|json|multi|multic|multij]\n"
     "                         [--transport buffered|framed|zlib]\n"
     "                         [--server-type simple|threaded|thread-pool|nonblocking]\n"
     "                         [-n|--workers N] [--multiplexed]\n"
     "  --host H         address to bind (default 127.0.0.1)\n"
     "  --port P         port, 0 = ephemeral (default 9090)\n"
-    "  --protocol       binary (strict, default), compact; multi/multic = multiplexed\n"
+    "  --protocol       binary (strict, default), compact, json; multi/multic/multij =\n"
+    "                   the same multiplexed\n"
     "  --transport      buffered (default), framed or zlib\n"
     "  --server-type    simple (default), threaded, thread-pool, nonblocking (framed only)\n"
     "  -n, --workers N  worker threads of thread-pool and nonblocking (default 4)\n"
@@ -25,8 +27,10 @@ const char* const kServerUsage =
     "Prints 'LISTENING <port>' on stdout once it accepts connections; SIGTERM/SIGINT stop it.\n";
 
 const char* const kClientUsage =
-    "usage: thrifttest-client [--host H] [--port P] [--protocol binary|compact|multi|multic]\n"
-    "                         [--transport buffered|framed|zlib] [-n|--testloops N] [--multiplexed]\n"
+    "usage: thrifttest-client [--host H] [--port P]\n"
+    "                         [--protocol binary|compact|json|multi|multic|multij]\n"
+    "                         [--transport buffered|framed|zlib] [-n|--testloops N]\n"
+    "                         [--multiplexed]\n"
     "                         [--timeout-ms MS] [--reconnect-deadline-ms MS]\n"
     "  --host/--port    the server (default localhost:9090)\n"
     "  -n, --testloops  times to run the suite, each on a fresh connection (default 1)\n"
@@ -42,8 +46,10 @@ struct WireChoice {
 };
 const Choices<WireChoice> kProtocols = {{"binary", {cli::Protocol::Binary, false}},
                                         {"compact", {cli::Protocol::Compact, false}},
+                                        {"json", {cli::Protocol::Json, false}},
                                         {"multi", {cli::Protocol::Binary, true}},
-                                        {"multic", {cli::Protocol::Compact, true}}};
+                                        {"multic", {cli::Protocol::Compact, true}},
+                                        {"multij", {cli::Protocol::Json, true}}};
 const Choices<cli::Transport> kTransports = {{"buffered", cli::Transport::Buffered},
                                              {"framed", cli::Transport::Framed},
                                              {"zlib", cli::Transport::Zlib}};

@@ -9,7 +9,7 @@
 
 namespace thrifttest {
 
-// --protocol multi / multic set multiplexed too. Defaults: 127.0.0.1:9090,
+// --protocol multi / multic / multij set multiplexed too. Defaults: 127.0.0.1:9090,
 // binary, buffered, simple, 4 workers.
 cli::ServerOptions serverOptionsOrExit(int argc, char** argv);
 
@@ -17,7 +17,7 @@ struct ClientOptions {
   cli::Endpoint server{"localhost", cli::kDefaultPort};
   cli::Protocol protocol = cli::Protocol::Binary;
   cli::Transport transport = cli::Transport::Buffered;
-  bool multiplexed = false;  // --multiplexed, or --protocol multi/multic
+  bool multiplexed = false;  // --multiplexed, or --protocol multi/multic/multij
   std::uint32_t loops = 1;    // -n/--testloops (0 runs one loop, as in Rust)
   int timeout_ms = 5000;      // per call; must exceed 1000
   int reconnect_deadline_ms = 30000;
