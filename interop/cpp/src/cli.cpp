@@ -25,6 +25,7 @@ const char* name(Transport t) {
     case Transport::Buffered: return "buffered";
     case Transport::Framed: return "framed";
     case Transport::Zlib: return "zlib";
+    case Transport::Http: return "http";
   }
   return "?";
 }
@@ -144,6 +145,18 @@ std::size_t parseSize(const std::string& flag, const std::string& s) {
   return static_cast<std::size_t>(bytes);
 }
 
+void checkNonblockingTransport(const std::string& model_flag, const ServerOptions& o) {
+  if (o.model != ServerModel::Nonblocking || o.transport == Transport::Framed) return;
+  if (o.transport == Transport::Http)
+    throw UsageError(model_flag +
+                     " nonblocking cannot serve --transport http (TNonblockingServer reads "
+                     "frames itself and takes no transport factory, so THttpServer has no "
+                     "place in it); choose another server model");
+  throw UsageError(model_flag +
+                   " nonblocking speaks framed transport only (TNonblockingServer); "
+                   "use --transport framed");
+}
+
 void usageExit(const char* prog, const std::string& why) {
   std::fprintf(stderr, "%s: %s\n", prog, why.c_str());
   std::exit(kExitUsage);
@@ -157,12 +170,13 @@ using namespace parsing;
 
 const char* const kServerUsage =
     "usage: ping-server [--host H] [--port P] [--protocol binary|compact|json]\n"
-    "                   [--transport buffered|framed|zlib] [--server threaded|simple|pool|nonblocking]\n"
+    "                   [--transport buffered|framed|zlib|http]\n"
+    "                   [--server threaded|simple|pool|nonblocking]\n"
     "                   [--workers N] [--service ping|student] [--multiplexed]\n"
     "  --host H         address to bind (default 127.0.0.1)\n"
     "  --port P         port, 0 = ephemeral (default 9090)\n"
     "  --protocol       binary (strict), compact (default) or json (TJSONProtocol)\n"
-    "  --transport      buffered, framed or zlib (default buffered)\n"
+    "  --transport      buffered (default), framed, zlib or http (THttpServer)\n"
     "  --server         threaded (default), simple, pool, nonblocking (framed only)\n"
     "  --workers N      worker threads of the pool model (default 4)\n"
     "  --service        processor to serve: ping (PingService) or student (Serv)\n"
@@ -171,7 +185,7 @@ const char* const kServerUsage =
 
 const char* const kClientUsage =
     "usage: ping-client [--host H] [--port P] [--endpoints H:P,H:P]\n"
-    "                   [--protocol binary|compact|json] [--transport buffered|framed|zlib]\n"
+    "                   [--protocol binary|compact|json] [--transport buffered|framed|zlib|http]\n"
     "                   [--service ping|student] [--multiplexed]\n"
     "                   [--call ping|output] [--sizes 128K,256K,512K,1M] [--payload alnum|utf8]\n"
     "                   [--rounds N] [--interval-ms MS] [--json]\n"
@@ -195,7 +209,8 @@ const Choices<Protocol> kProtocols = {{"binary", Protocol::Binary},
                                       {"json", Protocol::Json}};
 const Choices<Transport> kTransports = {{"buffered", Transport::Buffered},
                                         {"framed", Transport::Framed},
-                                        {"zlib", Transport::Zlib}};
+                                        {"zlib", Transport::Zlib},
+                                        {"http", Transport::Http}};
 const Choices<Service> kServices = {{"ping", Service::Ping}, {"student", Service::Student}};
 const Choices<ServerModel> kModels = {{"threaded", ServerModel::Threaded},
                                       {"simple", ServerModel::Simple},
@@ -220,10 +235,7 @@ ServerOptions parseServerArgs(int argc, char** argv) {
       {"--multiplexed", {false, [&](auto&, auto&) { o.multiplexed = true; }}},
   };
   parse(argc, argv, flags, kServerUsage);
-  if (o.model == ServerModel::Nonblocking && o.transport != Transport::Framed)
-    throw UsageError(
-        "--server nonblocking speaks framed transport only (TNonblockingServer); "
-        "use --transport framed");
+  checkNonblockingTransport("--server", o);
   return o;
 }
 

@@ -14,6 +14,7 @@
 #include <thrift/protocol/TCompactProtocol.h>
 #include <thrift/protocol/TJSONProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/THttpClient.h>
 #include <thrift/transport/TSocket.h>
 #include <thrift/transport/TZlibTransport.h>
 
@@ -25,6 +26,7 @@ using apache::thrift::protocol::TJSONProtocol;
 using apache::thrift::protocol::TProtocol;
 using apache::thrift::transport::TBufferedTransport;
 using apache::thrift::transport::TFramedTransport;
+using apache::thrift::transport::THttpClient;
 using apache::thrift::transport::TSocket;
 using apache::thrift::transport::TTransport;
 using apache::thrift::transport::TTransportException;
@@ -33,7 +35,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr std::uint32_t kBufferedTransportBytes = 64 * 1024;
+
+// The HTTP Host header: the host as given, IPv6 literals in brackets
+// (RFC 9110, 7.2). THttpClient sends no port.
+std::string hostHeader(const cli::Endpoint& e) {
+  if (e.host.find(':') != std::string::npos) return "[" + e.host + "]";
+  return e.host;
 }
+}  // namespace
 
 struct Connection::Stack {
   std::shared_ptr<TSocket> socket;
@@ -44,7 +53,9 @@ struct Connection::Stack {
   // Close the socket, not the transport: TBufferedTransport/TFramedTransport
   // close() first flushes, which would push a half-written request into a
   // broken (or frozen) connection and may block for the send timeout.
-  // (TZlibTransport's destructor discards what was written and not flushed.)
+  // (TZlibTransport's destructor discards what was written and not flushed;
+  // THttpClient's close() only closes the socket, its destructor frees the
+  // unsent request.)
   ~Stack() {
     clients.reset();
     socket->close();
@@ -82,6 +93,13 @@ std::unique_ptr<Connection::Stack> Connection::openStack() const {
       // Straight on the socket, the library's buffer sizes and
       // Z_DEFAULT_COMPRESSION; flush() ends every message with Z_FULL_FLUSH.
       s->transport = std::make_shared<TZlibTransport>(s->socket);
+      break;
+    case cli::Transport::Http:
+      // Straight on the socket: every flush() sends one "POST / HTTP/1.1"
+      // (Host: the --host, Content-Type: application/x-thrift,
+      // Content-Length) on this keep-alive connection; a reply is read from
+      // the response body. A fresh stack is a fresh socket and THttpClient.
+      s->transport = std::make_shared<THttpClient>(s->socket, hostHeader(config_.endpoint), "/");
       break;
     case cli::Transport::Buffered:
       s->transport = std::make_shared<TBufferedTransport>(s->socket, kBufferedTransportBytes,

@@ -2,9 +2,9 @@
 // connection (interop/SPEC.md, "Reconnect behaviour" and the ThriftTest
 // client's reconnect rules), shared by ping-client and thrifttest-client.
 //
-// The whole stack (TSocket, buffered, framed or zlib transport, protocol, the
-// generated clients a ClientFactory builds on it, multiplexed or not) is built
-// in one place, openStack(). On a TTransportException the stack is thrown
+// The whole stack (TSocket, buffered, framed, zlib or HTTP transport,
+// protocol, the generated clients a ClientFactory builds on it, multiplexed or
+// not) is built in one place, openStack(). On a TTransportException the stack is thrown
 // away, never re-opened; a fresh one is opened with exponential backoff and
 // jitter. idempotent() calls are retried on the fresh connection (at most
 // BackoffPolicy::call_attempts attempts, so a server that accepts but never

@@ -33,6 +33,7 @@
 #include <thrift/server/TThreadPoolServer.h>
 #include <thrift/server/TThreadedServer.h>
 #include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/THttpServer.h>
 #include <thrift/transport/TNonblockingServerSocket.h>
 #include <thrift/transport/TServerSocket.h>
 #include <thrift/transport/TZlibTransport.h>
@@ -57,6 +58,7 @@ using apache::thrift::server::TThreadedServer;
 using apache::thrift::server::TThreadPoolServer;
 using apache::thrift::transport::TBufferedTransport;
 using apache::thrift::transport::TFramedTransportFactory;
+using apache::thrift::transport::THttpServerTransportFactory;
 using apache::thrift::transport::TNonblockingServerSocket;
 using apache::thrift::transport::TServerSocket;
 using apache::thrift::transport::TTransport;
@@ -164,6 +166,9 @@ std::shared_ptr<TTransportFactory> makeTransportFactory(cli::Transport t) {
   switch (t) {
     case cli::Transport::Framed: return std::make_shared<TFramedTransportFactory>();
     case cli::Transport::Zlib: return std::make_shared<TZlibTransportFactory>();  // on the socket
+    // THttpServer straight on the socket: reads a POST's headers and body,
+    // answers each flush() with "200 OK" and a Content-Length (keep-alive).
+    case cli::Transport::Http: return std::make_shared<THttpServerTransportFactory>();
     case cli::Transport::Buffered: break;
   }
   return std::make_shared<LargeBufferedTransportFactory>();

@@ -13,14 +13,14 @@ using cli::UsageError;
 const char* const kServerUsage =
     "usage: thrifttest-server [--host H] [--port P]\n"
     "                         [--protocol binary|compact|json|multi|multic|multij]\n"
-    "                         [--transport buffered|framed|zlib]\n"
+    "                         [--transport buffered|framed|zlib|http]\n"
     "                         [--server-type simple|threaded|thread-pool|nonblocking]\n"
     "                         [-n|--workers N] [--multiplexed]\n"
     "  --host H         address to bind (default 127.0.0.1)\n"
     "  --port P         port, 0 = ephemeral (default 9090)\n"
     "  --protocol       binary (strict, default), compact, json; multi/multic/multij =\n"
     "                   the same multiplexed\n"
-    "  --transport      buffered (default), framed or zlib\n"
+    "  --transport      buffered (default), framed, zlib or http (THttpServer)\n"
     "  --server-type    simple (default), threaded, thread-pool, nonblocking (framed only)\n"
     "  -n, --workers N  worker threads of thread-pool and nonblocking (default 4)\n"
     "  --multiplexed    ThriftTest and SecondService through TMultiplexedProcessor\n"
@@ -29,7 +29,7 @@ const char* const kServerUsage =
 const char* const kClientUsage =
     "usage: thrifttest-client [--host H] [--port P]\n"
     "                         [--protocol binary|compact|json|multi|multic|multij]\n"
-    "                         [--transport buffered|framed|zlib] [-n|--testloops N]\n"
+    "                         [--transport buffered|framed|zlib|http] [-n|--testloops N]\n"
     "                         [--multiplexed]\n"
     "                         [--timeout-ms MS] [--reconnect-deadline-ms MS]\n"
     "  --host/--port    the server (default localhost:9090)\n"
@@ -52,7 +52,8 @@ const Choices<WireChoice> kProtocols = {{"binary", {cli::Protocol::Binary, false
                                         {"multij", {cli::Protocol::Json, true}}};
 const Choices<cli::Transport> kTransports = {{"buffered", cli::Transport::Buffered},
                                              {"framed", cli::Transport::Framed},
-                                             {"zlib", cli::Transport::Zlib}};
+                                             {"zlib", cli::Transport::Zlib},
+                                             {"http", cli::Transport::Http}};
 const Choices<cli::ServerModel> kModels = {{"simple", cli::ServerModel::Simple},
                                            {"threaded", cli::ServerModel::Threaded},
                                            {"thread-pool", cli::ServerModel::Pool},
@@ -83,10 +84,7 @@ cli::ServerOptions parseServer(int argc, char** argv) {
   };
   parse(argc, argv, flags, kServerUsage);
   o.multiplexed = o.multiplexed || mux_protocol;
-  if (o.model == cli::ServerModel::Nonblocking && o.transport != cli::Transport::Framed)
-    throw UsageError(
-        "--server-type nonblocking speaks framed transport only (TNonblockingServer); "
-        "use --transport framed");
+  checkNonblockingTransport("--server-type", o);
   return o;
 }
 
