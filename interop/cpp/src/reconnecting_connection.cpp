@@ -223,6 +223,12 @@ std::string Connection::describe(const TTransportException& e) const {
     case TTransportException::END_OF_FILE:
       return std::string("connection closed by the server (") + e.what() + ")";
     case TTransportException::NOT_OPEN:  // TSocket::open(): refused, unreachable, timed out
+      // TSocket::write() throws NOT_OPEN too, for EPIPE/ECONNRESET/ENOTCONN:
+      // a request written into a connection the server had closed (an
+      // HTTP/1.0 server closes after every response).
+      if (std::string_view(e.what()).rfind("write()", 0) == 0)
+        return std::string("connection closed by the server before the request was sent (") +
+               e.what() + ")";
       if (std::string_view(e.what()).find("timed out") != std::string_view::npos)
         return "connect timed out after --connect-timeout-ms " +
                std::to_string(config_.connect_timeout_ms) + " ms";
