@@ -334,6 +334,22 @@ impl<R: Read> TJsonInputProtocol<R> {
         Ok(text)
     }
 
+    /// Python's TJSONProtocol writes NaN and the infinities bare, as `nan`,
+    /// `inf` and `-inf` (not JSON); read them, so its doubles get through.
+    /// `None`, with nothing more consumed, when the next token is not one
+    /// (`negative`: a `-` was consumed before it).
+    fn python_non_finite(&mut self, negative: bool) -> thrift::Result<Option<f64>> {
+        let (word, value): (&[u8], f64) = match self.peek()? {
+            b'n' if !negative => (b"nan", f64::NAN),
+            b'i' => (b"inf", f64::INFINITY),
+            _ => return Ok(None),
+        };
+        for &c in word {
+            self.expect(c)?;
+        }
+        Ok(Some(if negative { -value } else { value }))
+    }
+
     /// An integer, quoted when it is an object key.
     fn integer(&mut self) -> thrift::Result<i64> {
         self.separator()?;
@@ -590,9 +606,10 @@ impl<R: Read> TInputProtocol for TJsonInputProtocol<R> {
         let text = if self.peek()? == b'"' {
             let text = self.raw_string(true, MAX_NUMBER_CHARS)?;
             match &text[..] {
-                b"NaN" => return Ok(f64::NAN),
-                b"Infinity" => return Ok(f64::INFINITY),
-                b"-Infinity" => return Ok(f64::NEG_INFINITY),
+                // And Python's spellings, which it writes for map keys.
+                b"NaN" | b"nan" => return Ok(f64::NAN),
+                b"Infinity" | b"inf" => return Ok(f64::INFINITY),
+                b"-Infinity" | b"-inf" => return Ok(f64::NEG_INFINITY),
                 _ if !self.context.in_key() => {
                     return Err(invalid(format!("number at byte {at} unexpectedly quoted")))
                 }
@@ -610,7 +627,19 @@ impl<R: Read> TInputProtocol for TJsonInputProtocol<R> {
             if self.context.in_key() {
                 self.expect(b'"')?;
             }
-            self.numeric_text()?
+            let negative = self.peek()? == b'-';
+            if negative {
+                self.next()?;
+            }
+            if let Some(special) = self.python_non_finite(negative)? {
+                return Ok(special);
+            }
+            let digits = self.numeric_text()?;
+            if negative {
+                format!("-{digits}")
+            } else {
+                digits
+            }
         };
         text.parse::<f64>()
             .map_err(|_| invalid(format!("expected a double at byte {at}, found {text:?}")))
