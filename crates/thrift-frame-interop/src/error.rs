@@ -2,6 +2,7 @@
 //! a binary that will not start, a report that cannot be written) and stops
 //! the run or the cell; [`CaseError`] is why one cell did not pass.
 
+use std::collections::BTreeSet;
 use std::io;
 use std::path::PathBuf;
 
@@ -75,6 +76,16 @@ pub enum CaseError {
     /// The peers misbehaved: status `fail` (or `known_failure`).
     #[error("{0}")]
     Failed(String),
+
+    /// ThriftTest checks failed, in these methods only, every other method
+    /// passing: status `fail`, or `known_failure` where an entry lists them.
+    #[error("{message}")]
+    FailedMethods {
+        /// What failed, as for `Failed`.
+        message: String,
+        /// The methods whose checks failed.
+        methods: BTreeSet<String>,
+    },
 
     /// The case did not finish within its time: status `timeout`.
     #[error("timed out {0}")]

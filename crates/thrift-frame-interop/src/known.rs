@@ -1,8 +1,10 @@
 //! Known failures (interop/known-failures.toml): cells that fail because of
 //! a bug in another team's peer. A failing cell that matches an entry is
 //! reported as `known_failure` and does not fail the run. The Rust peer is
-//! the reference, so an entry that involves it is refused: a Rust failure is
-//! a bug to fix, not to list.
+//! the reference: an entry that involves it must be a ThriftTest case and
+//! name the methods whose checks the other library gets wrong (`methods`),
+//! and covers a failure only when every other method passed; a Rust failure
+//! is a bug to fix, not to list.
 
 use std::fs;
 use std::io;
@@ -10,9 +12,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::model::Case;
-use crate::model::{Cell, Matrix};
-use crate::Error;
+use crate::cases::thrift_test::{SECOND_SERVICE_METHOD, THRIFT_TEST_METHODS};
+use crate::model::{Case, Cell, Matrix, Suite};
+use crate::{CaseError, Error};
 
 /// The peer whose failures may never be listed.
 pub const REFERENCE_PEER: &str = "rs";
@@ -31,9 +33,25 @@ pub struct KnownFailure {
     pub model: Option<String>,
     pub case: String,
     pub why: String,
+    /// ThriftTest cases only: the methods whose checks fail. Given, the
+    /// entry covers a failure only if it is confined to (some of) them.
+    #[serde(default)]
+    pub methods: Option<Vec<String>>,
 }
 
 impl KnownFailure {
+    /// Whether this entry covers `error`: any failure, or with `methods`,
+    /// one confined to those methods.
+    pub fn covers(&self, error: &CaseError) -> bool {
+        match (&self.methods, error) {
+            (None, _) => true,
+            (Some(listed), CaseError::FailedMethods { methods, .. }) => {
+                methods.iter().all(|m| listed.contains(m))
+            }
+            (Some(_), _) => false,
+        }
+    }
+
     pub fn matches(&self, cell: &Cell) -> bool {
         let optional = |wanted: &Option<String>, actual: &str| {
             wanted.as_deref().is_none() || wanted.as_deref() == Some(actual)
@@ -96,17 +114,37 @@ impl KnownFailures {
         &self.entries
     }
 
-    /// The first entry that covers this cell.
-    pub fn matching(&self, cell: &Cell) -> Option<&KnownFailure> {
-        self.entries.iter().find(|entry| entry.matches(cell))
+    /// The first entry that covers this cell's failure.
+    pub fn matching(&self, cell: &Cell, error: &CaseError) -> Option<&KnownFailure> {
+        self.entries
+            .iter()
+            .find(|entry| entry.matches(cell) && entry.covers(error))
     }
 }
 
 fn check_entry(entry: &KnownFailure, matrix: &Matrix) -> Result<(), String> {
-    if entry.client == REFERENCE_PEER || entry.server == REFERENCE_PEER {
+    let case = Case::from_name(&entry.case);
+    if let Some(methods) = &entry.methods {
+        if !case.is_some_and(|c| c.suite() == Suite::ThriftTest) {
+            return Err("`methods` are for the thrift_test cases only".into());
+        }
+        let known: Vec<&str> = THRIFT_TEST_METHODS
+            .iter()
+            .copied()
+            .chain([SECOND_SERVICE_METHOD])
+            .collect();
+        if let Some(unknown) = methods.iter().find(|m| !known.contains(&m.as_str())) {
+            return Err(format!("unknown ThriftTest method `{unknown}`"));
+        }
+        if methods.is_empty() {
+            return Err("`methods` is empty".into());
+        }
+    }
+    let involves_reference = entry.client == REFERENCE_PEER || entry.server == REFERENCE_PEER;
+    if involves_reference && entry.methods.is_none() {
         return Err(format!(
-            "entries involving `{REFERENCE_PEER}` are not accepted: the Rust peer is the \
-             reference, its failures are bugs to fix"
+            "entries involving `{REFERENCE_PEER}` must name the ThriftTest `methods` the other \
+             library gets wrong: the Rust peer is the reference, its failures are bugs to fix"
         ));
     }
     for peer in [&entry.client, &entry.server] {
@@ -114,7 +152,7 @@ fn check_entry(entry: &KnownFailure, matrix: &Matrix) -> Result<(), String> {
             return Err(format!("unknown peer `{peer}`"));
         }
     }
-    if Case::from_name(&entry.case).is_none() {
+    if case.is_none() {
         return Err(format!("unknown case `{}`", entry.case));
     }
     if let Some(protocol) = &entry.protocol {
@@ -145,6 +183,10 @@ fn check_entry(entry: &KnownFailure, matrix: &Matrix) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn failed() -> CaseError {
+        CaseError::Failed("it failed".into())
+    }
 
     fn matrix() -> Matrix {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop/matrix.toml");
@@ -184,31 +226,43 @@ mod tests {
         assert_eq!(known.entries().len(), 2);
 
         let hang = |protocol| cell("py", "cpp", protocol, "threaded", Case::ServerHang);
-        assert!(known.matching(&hang("binary")).is_some());
-        assert!(known.matching(&hang("compact")).is_none());
+        assert!(known.matching(&hang("binary"), &failed()).is_some());
+        assert!(known.matching(&hang("compact"), &failed()).is_none());
         assert!(known
-            .matching(&cell("py", "cpp", "binary", "threaded", Case::Echo))
+            .matching(
+                &cell("py", "cpp", "binary", "threaded", Case::Echo),
+                &failed()
+            )
             .is_none());
         assert!(known
-            .matching(&cell("cpp", "py", "binary", "threaded", Case::ServerHang))
+            .matching(
+                &cell("cpp", "py", "binary", "threaded", Case::ServerHang),
+                &failed()
+            )
             .is_none());
 
         assert!(known
-            .matching(&cell("go", "py", "compact", "pool", Case::Echo))
+            .matching(&cell("go", "py", "compact", "pool", Case::Echo), &failed())
             .is_some());
         assert!(known
-            .matching(&cell("go", "py", "compact", "simple", Case::Echo))
+            .matching(
+                &cell("go", "py", "compact", "simple", Case::Echo),
+                &failed()
+            )
             .is_none());
     }
 
     #[test]
-    fn entries_involving_rust_are_rejected() {
+    fn entries_involving_rust_without_methods_are_rejected() {
         for (client, server) in [("rs", "cpp"), ("go", "rs")] {
             let text = format!(
                 "[[known_failure]]\nclient = \"{client}\"\nserver = \"{server}\"\ncase = \"echo\"\nwhy = \"x\"\n"
             );
             let error = KnownFailures::parse(&text, Path::new("k.toml"), &matrix()).unwrap_err();
-            assert!(error.to_string().contains("not accepted"), "{error}");
+            assert!(
+                error.to_string().contains("must name the ThriftTest"),
+                "{error}"
+            );
         }
     }
 
@@ -245,5 +299,41 @@ mod tests {
         let none = KnownFailures::load(&dir.join("no-such-file.toml"), &matrix()).unwrap();
         assert!(none.entries().is_empty());
         KnownFailures::load(&dir.join("../../interop/known-failures.toml"), &matrix()).unwrap();
+    }
+
+    #[test]
+    fn an_entry_with_rust_must_name_methods_and_covers_only_failures_in_them() {
+        let without = r#"
+            [[known_failure]]
+            client = "rs"
+            server = "cpp"
+            case = "thrift_test"
+            why = "C++ TJSONProtocol drops NUL"
+        "#;
+        let e = KnownFailures::parse(without, Path::new("k.toml"), &matrix()).unwrap_err();
+        assert!(
+            e.to_string().contains("must name the ThriftTest `methods`"),
+            "{e}"
+        );
+        let not_thrift_test =
+            format!("{without}methods = [\"testString\"]").replace("thrift_test", "echo");
+        let e = KnownFailures::parse(&not_thrift_test, Path::new("k.toml"), &matrix()).unwrap_err();
+        assert!(e.to_string().contains("thrift_test cases only"), "{e}");
+        let with = format!("{without}methods = [\"testString\", \"testStringMap\"]");
+        let known = KnownFailures::parse(&with, Path::new("k.toml"), &matrix()).unwrap();
+        let cell = cell("rs", "cpp", "json", "threaded", Case::ThriftTest);
+        let confined = |methods: &[&str]| CaseError::FailedMethods {
+            message: "exit 5".into(),
+            methods: methods.iter().map(|m| m.to_string()).collect(),
+        };
+        assert!(known.matching(&cell, &confined(&["testString"])).is_some());
+        assert!(known
+            .matching(&cell, &confined(&["testString", "testStringMap"]))
+            .is_some());
+        assert!(known
+            .matching(&cell, &confined(&["testString", "testI64"]))
+            .is_none());
+        // A failure not known to be confined to methods is never covered.
+        assert!(known.matching(&cell, &failed()).is_none());
     }
 }

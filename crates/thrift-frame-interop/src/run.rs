@@ -127,7 +127,7 @@ fn record_outcome(
                 _ => Status::Fail,
             };
             result.message = error.to_string();
-            if let Some(entry) = known.matching(cell) {
+            if let Some(entry) = known.matching(cell, &error) {
                 result.message = format!(
                     "known failure ({}): {}; this run: {}",
                     result.status.name(),

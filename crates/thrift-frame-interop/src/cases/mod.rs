@@ -12,7 +12,7 @@ mod server_late_start;
 mod server_restart;
 mod steps;
 mod student_put;
-mod thrift_test;
+pub(crate) mod thrift_test;
 mod thrift_test_restart;
 
 use std::fs::{self, File, OpenOptions};

@@ -43,7 +43,7 @@ pub(crate) const THRIFT_TEST_METHODS: [&str; 22] = [
 ];
 
 /// The `SecondService` method a multiplexed run adds.
-const SECOND_SERVICE_METHOD: &str = "secondtestString";
+pub(crate) const SECOND_SERVICE_METHOD: &str = "secondtestString";
 
 /// The exit-code bits of upstream's cross test, as the client sets them.
 const GROUP_BITS: [(i32, &str); 6] = [
@@ -263,6 +263,43 @@ fn unknown_lines(run: &LineRun) -> usize {
         .count()
 }
 
+fn expected_methods(multiplexed: bool) -> BTreeSet<&'static str> {
+    let mut expected: BTreeSet<&str> = THRIFT_TEST_METHODS.into_iter().collect();
+    if multiplexed {
+        expected.insert(SECOND_SERVICE_METHOD);
+    }
+    expected
+}
+
+/// The methods whose line says FAILED, in any loop, if every method the
+/// suite must call printed its line (so the failure is known to be in
+/// those methods and nowhere else); `None` otherwise.
+fn failed_methods(run: &LineRun, multiplexed: bool) -> Option<BTreeSet<String>> {
+    let lines: Vec<(&str, u32, bool)> = run
+        .lines
+        .iter()
+        .filter_map(|l| parse_method_line(&l.text))
+        .collect();
+    let seen: BTreeSet<&str> = lines.iter().map(|(method, ..)| *method).collect();
+    if !expected_methods(multiplexed).is_subset(&seen) {
+        return None;
+    }
+    let failed: BTreeSet<String> = lines
+        .iter()
+        .filter(|(_, _, ok)| !ok)
+        .map(|(method, ..)| (*method).to_owned())
+        .collect();
+    (!failed.is_empty()).then_some(failed)
+}
+
+/// A failure, with the methods it is confined to when they are known.
+fn with_methods(message: String, methods: Option<BTreeSet<String>>) -> CaseError {
+    match methods {
+        Some(methods) => CaseError::FailedMethods { message, methods },
+        None => CaseError::Failed(message),
+    }
+}
+
 /// Judges a finished client run: exit 0, `loops` loop lines with nothing
 /// failed, and a passing line for every method the suite must call.
 pub(crate) fn judge(run: &LineRun, multiplexed: bool, loops: usize) -> Result<Verdict, CaseError> {
@@ -274,14 +311,18 @@ pub(crate) fn judge(run: &LineRun, multiplexed: bool, loops: usize) -> Result<Ve
             last_failures(run)
         )));
     }
+    let failed = failed_methods(run, multiplexed);
     if !run.status.success() {
         let groups = code.map_or_else(|| describe_exit(run.status), failed_groups);
-        return Err(CaseError::Failed(format!(
-            "{} {} (failed: {groups}); last lines: {}",
-            run.label,
-            describe_exit(run.status),
-            last_failures(run)
-        )));
+        return Err(with_methods(
+            format!(
+                "{} {} (failed: {groups}); last lines: {}",
+                run.label,
+                describe_exit(run.status),
+                last_failures(run)
+            ),
+            failed,
+        ));
     }
     let loop_lines: Vec<LoopLine> = run
         .lines
@@ -304,19 +345,19 @@ pub(crate) fn judge(run: &LineRun, multiplexed: bool, loops: usize) -> Result<Ve
             last_failures(run)
         )));
     }
-    let mut expected: BTreeSet<&str> = THRIFT_TEST_METHODS.into_iter().collect();
-    if multiplexed {
-        expected.insert(SECOND_SERVICE_METHOD);
-    }
+    let expected = expected_methods(multiplexed);
     let mut checks = 0;
     let mut seen = BTreeSet::new();
     for (method, method_checks, ok) in run.lines.iter().filter_map(|l| parse_method_line(&l.text)) {
         if !ok {
-            return Err(CaseError::Failed(format!(
-                "{} exited 0 but reports {method} FAILED: {}",
-                run.label,
-                last_failures(run)
-            )));
+            return Err(with_methods(
+                format!(
+                    "{} exited 0 but reports {method} FAILED: {}",
+                    run.label,
+                    last_failures(run)
+                ),
+                failed,
+            ));
         }
         checks += method_checks;
         seen.insert(method.to_owned());
@@ -396,6 +437,30 @@ mod tests {
         assert!(error.contains("FAILED [containers] testSet"), "{error}");
         let error = judge(&run(2, &[], "error: --protocol json"), false, 1);
         assert!(matches!(error, Err(CaseError::Unsupported(_))));
+    }
+
+    #[test]
+    fn a_failure_confined_to_some_methods_names_them_only_if_every_method_reported() {
+        let mut lines = passing_output(None);
+        for line in &mut lines {
+            if line.starts_with("testString:") || line.starts_with("testStringMap:") {
+                *line = line.replace("0 failed: ok", "1 failed: FAILED");
+            }
+        }
+        match judge(&run(5, &lines, "FAILED [base types] testString"), false, 1) {
+            Err(CaseError::FailedMethods { methods, message }) => {
+                let names: Vec<&str> = methods.iter().map(String::as_str).collect();
+                assert_eq!(names, ["testString", "testStringMap"]);
+                assert!(message.contains("exit 5"), "{message}");
+            }
+            other => panic!("expected FailedMethods, got {:?}", other.err()),
+        }
+        // A method missing: the failure may be anywhere.
+        lines.retain(|l| !l.starts_with("testNest:"));
+        assert!(matches!(
+            judge(&run(5, &lines, ""), false, 1),
+            Err(CaseError::Failed(_))
+        ));
     }
 
     #[test]
