@@ -28,6 +28,12 @@ host=$(rustc +nightly -vV | sed -n 's/^host: //p')
 # no second, uninstrumented build of the crate is needed.
 ASAN_OPTIONS=detect_odr_violation=0 "fuzz/target/$host/release/seed_corpus" fuzz/seeds
 
+# ASan keeps freed memory in quarantine (256 MiB by default) to catch use
+# after free; with every wire's buffers per input that alone passes the RSS
+# limit within seconds. A smaller quarantine keeps the RSS limit meaningful
+# (live heap stays a few MiB) and still catches recent use after free.
+export ASAN_OPTIONS="quarantine_size_mb=32${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+
 logs=fuzz/target/logs
 mkdir -p "$logs"
 summary=()
