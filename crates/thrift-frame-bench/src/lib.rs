@@ -1,6 +1,22 @@
 //! `make bench`: how fast thrift-frame is, measured against every peer and
 //! against the physical floor (raw TCP on loopback), in one run.
 //!
+//! The large-payload latency table (128 KiB to 1 MiB pings, Rust client to
+//! every server that serves the wire) runs one interleaved pass per wire
+//! and payload, each next to a raw TCP floor of its own:
+//!
+//! - compact+buffered and binary+framed, random alphanumeric payload: the
+//!   two the targets judge;
+//! - json+http (TJSONProtocol over THttpClient/THttpServer; not C++'s
+//!   nonblocking server, not Python's pool);
+//! - compact+zlib (TZlibTransport) twice: with the random payload, which
+//!   deflate hardly shrinks, and with one sentence repeated, which it
+//!   shrinks to almost nothing (rows say which in `payload`).
+//!
+//! In the last three a server that does not start (a peer's ping-server
+//! exiting 2, "unsupported") or fails a call is left out of that pass with
+//! a note in bench.md; `--quick` gives them fewer rounds than the first two.
+//!
 //! - [`baseline`]: the raw TCP exchange.
 //! - [`measure`]: latency and throughput through the Rust client library.
 //! - [`peers`]: peer servers and clients as processes (via interop/matrix.toml).

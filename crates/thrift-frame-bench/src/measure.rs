@@ -4,6 +4,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use rand::Rng;
+use thrift_frame_cli::payload::{self, PayloadKind};
 use thrift_frame_client::ClientConfig;
 use thrift_frame_demo::{ping_client, PingCalls, PingClient};
 use thrift_frame_wire::WireConfig;
@@ -35,6 +37,38 @@ pub fn ping_once(client: &mut PingClient, payload: &str) -> Result<Duration, Ben
         )));
     }
     Ok(elapsed)
+}
+
+/// What the large payloads are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload {
+    /// Random `[A-Za-z0-9]`, as `ping-client --payload alnum` sends: deflate
+    /// gets it to about three quarters of its size, no further.
+    Alnum,
+    /// [`REPEATED_TEXT`] over and over: what compresses best, so the zlib
+    /// rows show what compression saves as well as what it costs.
+    Repeated,
+}
+
+/// The sentence of [`Payload::Repeated`].
+pub const REPEATED_TEXT: &str = "The quick brown fox jumps over the lazy dog. ";
+
+impl Payload {
+    /// Its name in bench.json and bench.md (a row's `payload`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Payload::Alnum => "alnum",
+            Payload::Repeated => "repeated",
+        }
+    }
+
+    /// A payload of exactly `size` bytes (ASCII either way).
+    pub fn generate(self, size: usize, rng: &mut impl Rng) -> String {
+        match self {
+            Payload::Alnum => payload::generate(PayloadKind::Alnum, size, rng),
+            Payload::Repeated => REPEATED_TEXT.chars().cycle().take(size).collect(),
+        }
+    }
 }
 
 /// Small-call throughput of one server at one concurrency.
@@ -126,4 +160,31 @@ pub fn output_throughput(
         elapsed,
         latency,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn payloads_have_exact_sizes_and_their_kind() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        for size in [0, 1, 45, 46, 128 << 10, 1 << 20] {
+            for kind in [Payload::Alnum, Payload::Repeated] {
+                assert_eq!(kind.generate(size, &mut rng).len(), size, "{kind:?} {size}");
+            }
+        }
+        let repeated = Payload::Repeated.generate(1000, &mut rng);
+        assert!(repeated.starts_with(REPEATED_TEXT));
+        assert_eq!(
+            &repeated[REPEATED_TEXT.len()..2 * REPEATED_TEXT.len()],
+            REPEATED_TEXT
+        );
+        assert!(Payload::Alnum
+            .generate(1000, &mut rng)
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(Payload::Alnum.label(), Payload::Repeated.label());
+    }
 }

@@ -1,12 +1,12 @@
-//! SVG plots of a report: latency vs payload size (with the raw TCP floor)
-//! and small-call throughput vs concurrency.
+//! SVG plots of a report: latency vs payload size (with the raw TCP floor),
+//! one per large-payload pass, and small-call throughput vs concurrency.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::report::{BenchReport, LatencyRow};
+use crate::report::{pass_keys, BenchReport, LatencyRow, PassKey};
 use crate::BenchError;
 
 const COLOURS: [RGBColor; 8] = [
@@ -88,12 +88,13 @@ fn draw(
     root.present().map_err(|e| fail(&e))
 }
 
-fn latency_series(rows: &[LatencyRow], wire: (&str, &str)) -> Series {
+fn in_pass(r: &LatencyRow, pass: &PassKey) -> bool {
+    r.protocol == pass.0 && r.transport == pass.1 && r.payload == pass.2
+}
+
+fn latency_series(rows: &[LatencyRow], pass: &PassKey) -> Series {
     let mut series = Series::new();
-    for r in rows
-        .iter()
-        .filter(|r| r.protocol == wire.0 && r.transport == wire.1)
-    {
+    for r in rows.iter().filter(|r| in_pass(r, pass)) {
         series
             .entry(format!("{} {}", r.server, r.model))
             .or_default()
@@ -102,26 +103,45 @@ fn latency_series(rows: &[LatencyRow], wire: (&str, &str)) -> Series {
     series
 }
 
-/// Writes latency-<wire>.svg for each wire and throughput.svg into `dir`;
-/// returns the files written.
+/// The latency plot of a pass: latency-<protocol>-<transport>.svg, with
+/// `-<payload>` before the extension when the payload is not the random one.
+pub fn latency_file(pass: &PassKey) -> String {
+    let (protocol, transport, payload) = pass;
+    if payload == "alnum" {
+        format!("latency-{protocol}-{transport}.svg")
+    } else {
+        format!("latency-{protocol}-{transport}-{payload}.svg")
+    }
+}
+
+/// Writes a latency plot per pass ([`latency_file`]) and throughput.svg
+/// into `dir`; returns the files written.
 pub fn write_all(report: &BenchReport, dir: &Path) -> Result<Vec<String>, BenchError> {
     let mut written = Vec::new();
-    for wire in [("compact", "buffered"), ("binary", "framed")] {
-        // The floor measured in this wire's pass.
+    for pass in pass_keys(report) {
+        // The floor measured in this pass.
         let floor: Vec<(f64, f64)> = report
             .baseline
             .iter()
-            .filter(|r| r.protocol == wire.0 && r.transport == wire.1)
+            .filter(|r| in_pass(r, &pass))
             .map(|r| (r.size as f64 / 1024.0, r.summary.p50_us / 1000.0))
             .collect();
-        let series = latency_series(&report.latency, wire);
+        let series = latency_series(&report.latency, &pass);
         if series.is_empty() {
             continue;
         }
-        let name = format!("latency-{}-{}.svg", wire.0, wire.1);
+        let name = latency_file(&pass);
+        let payload = if pass.2 == "alnum" {
+            String::new()
+        } else {
+            format!(", {} payload", pass.2)
+        };
         draw(
             &dir.join(&name),
-            &format!("ping p50 latency, Rust client, {}+{}", wire.0, wire.1),
+            &format!(
+                "ping p50 latency, Rust client, {}+{}{payload}",
+                pass.0, pass.1
+            ),
             "payload KiB",
             "p50 ms",
             &series,
@@ -148,4 +168,22 @@ pub fn write_all(report: &BenchReport, dir: &Path) -> Result<Vec<String>, BenchE
         written.push("throughput.svg".into());
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::latency_file;
+
+    #[test]
+    fn the_random_payload_keeps_the_old_file_names() {
+        let pass = |p: &str, t: &str, payload: &str| (p.into(), t.into(), payload.into());
+        assert_eq!(
+            latency_file(&pass("compact", "buffered", "alnum")),
+            "latency-compact-buffered.svg"
+        );
+        assert_eq!(
+            latency_file(&pass("compact", "zlib", "repeated")),
+            "latency-compact-zlib-repeated.svg"
+        );
+    }
 }

@@ -3,19 +3,24 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::measure::THROUGHPUT_WARMUP_CALLS;
 use crate::stats::{median_ratio_interval, Summary};
 
 /// One latency cell: `client` calling `ping` on `server` with `size` bytes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LatencyRow {
     pub client: String,
     pub server: String,
     pub model: String,
     pub protocol: String,
     pub transport: String,
+    /// What the payload was made of: `alnum` (random `[A-Za-z0-9]`) or
+    /// `repeated` (one sentence over and over). Files from before the field
+    /// are all `alnum`.
+    #[serde(default = "alnum")]
+    pub payload: String,
     pub size: usize,
     #[serde(flatten)]
     pub summary: Summary,
@@ -28,7 +33,29 @@ pub struct LatencyRow {
     pub samples_us: Vec<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+fn alnum() -> String {
+    "alnum".into()
+}
+
+/// One interleaved pass of the large-payload cells: one wire, one payload,
+/// every server that serves it next to its own raw TCP floor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PassRow {
+    pub protocol: String,
+    pub transport: String,
+    pub payload: String,
+    /// The servers measured to the end, as "peer model".
+    pub servers: Vec<String>,
+    pub warmup: usize,
+    pub calls: usize,
+    /// Wall time of the pass, starting the servers included.
+    pub seconds: f64,
+    /// Servers left out (not served, would not start, failed a call) and
+    /// anything else that shaped the figures, one sentence each.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ThroughputRow {
     pub server: String,
     pub model: String,
@@ -41,21 +68,26 @@ pub struct ThroughputRow {
     pub p99_us: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RssRow {
     pub server: String,
     pub model: String,
+    /// Over the compact+buffered and binary+framed passes, as in files from
+    /// before there were more.
     pub peak_rss_kib: u64,
+    /// Over every large-payload pass (JSON and zlib included).
+    #[serde(default)]
+    pub peak_rss_kib_any_pass: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reconnect {
     pub samples_ms: Vec<f64>,
     pub median_ms: f64,
 }
 
 /// What a run says about a target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Met,
@@ -87,7 +119,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetCheck {
     pub target: String,
     pub measured: String,
@@ -116,14 +148,14 @@ fn ratio_check(
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
     pub cpus: usize,
     pub cpu_model: String,
     pub kernel: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchReport {
     pub machine: Machine,
     pub quick: bool,
@@ -134,8 +166,13 @@ pub struct BenchReport {
     pub throughput_window_ms: u64,
     /// The latency cells' (client CPU, server CPU), if they were pinned.
     pub latency_cpus: Option<(usize, usize)>,
+    /// The large-payload passes in the order they ran (absent from files
+    /// written before there were more than two).
+    #[serde(default)]
+    pub passes: Vec<PassRow>,
     /// Raw TCP, one row per size and pass (client and server "tcp"; the
-    /// protocol and transport say which wire's pass it was interleaved with).
+    /// protocol, transport and payload say which pass it was interleaved
+    /// with; the floor carries that pass's payload bytes unchanged).
     pub baseline: Vec<LatencyRow>,
     /// The Rust client against every server.
     pub latency: Vec<LatencyRow>,
@@ -147,28 +184,33 @@ pub struct BenchReport {
     pub targets: Vec<TargetCheck>,
 }
 
+/// The row of `client` -> `server` `model` on `pass` (protocol,
+/// transport, payload) at `size`.
 fn find<'a>(
     rows: &'a [LatencyRow],
     client: &str,
     server: &str,
     model: &str,
-    wire: (&str, &str),
+    pass: (&str, &str, &str),
     size: usize,
 ) -> Option<&'a LatencyRow> {
     rows.iter().find(|r| {
         r.client == client
             && r.server == server
             && r.model == model
-            && r.protocol == wire.0
-            && r.transport == wire.1
+            && r.protocol == pass.0
+            && r.transport == pass.1
+            && r.payload == pass.2
             && r.size == size
     })
 }
 
-/// The issue's targets, judged on this run's figures (ratios, never absolutes).
+/// The issue's targets, judged on this run's figures (ratios, never
+/// absolutes). Only compact+buffered and binary+framed with the random
+/// payload have targets; the other passes are reported, not judged.
 pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
     let mut checks = Vec::new();
-    let cb = ("compact", "buffered");
+    let cb = ("compact", "buffered", "alnum");
     let mut sizes: Vec<usize> = report.baseline.iter().map(|r| r.size).collect();
     sizes.sort_unstable();
     sizes.dedup();
@@ -185,7 +227,7 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
             ));
         }
     }
-    for wire in [cb, ("binary", "framed")] {
+    for wire in [cb, ("binary", "framed", "alnum")] {
         for (other, model) in [("cpp", "threaded"), ("go", "simple")] {
             for &size in &sizes {
                 let rs = find(&report.latency, "rs", "rs", "threaded", wire, size);
@@ -245,17 +287,18 @@ fn ms(us: f64) -> String {
 fn latency_table(out: &mut String, rows: &[LatencyRow]) {
     let _ = writeln!(
         out,
-        "| client | server | model | wire | size | p50 ms | p90 ms | p99 ms | max ms | MB/s | p50 / TCP |\n|---|---|---|---|---|---:|---:|---:|---:|---:|---:|"
+        "| client | server | model | wire | payload | size | p50 ms | p90 ms | p99 ms | max ms | MB/s | p50 / TCP |\n|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|"
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {}+{} | {} | {} | {} | {} | {} | {:.0} | {:.2}x |",
+            "| {} | {} | {} | {}+{} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2}x |",
             r.client,
             r.server,
             r.model,
             r.protocol,
             r.transport,
+            r.payload,
             size_label(r.size),
             ms(r.summary.p50_us),
             ms(r.summary.p90_us),
@@ -267,19 +310,165 @@ fn latency_table(out: &mut String, rows: &[LatencyRow]) {
     }
 }
 
+/// A pass: (protocol, transport, payload).
+pub type PassKey = (String, String, String);
+
+fn key_of(r: &LatencyRow) -> PassKey {
+    (r.protocol.clone(), r.transport.clone(), r.payload.clone())
+}
+
+/// The passes of `report` in the order they ran: from its pass list, or,
+/// in a file from before there was one, from its rows.
+pub fn pass_keys(report: &BenchReport) -> Vec<PassKey> {
+    let mut keys: Vec<PassKey> = report
+        .passes
+        .iter()
+        .map(|p| (p.protocol.clone(), p.transport.clone(), p.payload.clone()))
+        .collect();
+    for r in report.baseline.iter().chain(&report.latency) {
+        let key = key_of(r);
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+fn payload_words(payload: &str) -> &str {
+    match payload {
+        "alnum" => "random alphanumeric payload",
+        "repeated" => "repeated-sentence payload",
+        other => other,
+    }
+}
+
+/// A p50 in ms and its ratio to the floor of its own pass, or "-".
+fn p50_cell(row: Option<&LatencyRow>) -> String {
+    row.map_or_else(
+        || "-".into(),
+        |r| format!("{} ({:.2}x)", ms(r.summary.p50_us), r.ratio_to_tcp),
+    )
+}
+
+/// compact+buffered next to compact+zlib with each payload, per server
+/// and size, when the run has zlib rows.
+fn zlib_table(out: &mut String, report: &BenchReport) {
+    let mut servers: Vec<(&str, &str)> = Vec::new();
+    for r in report.latency.iter().filter(|r| r.transport == "zlib") {
+        if !servers.contains(&(r.server.as_str(), r.model.as_str())) {
+            servers.push((r.server.as_str(), r.model.as_str()));
+        }
+    }
+    if servers.is_empty() {
+        return;
+    }
+    let mut sizes: Vec<usize> = report.latency.iter().map(|r| r.size).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let _ = writeln!(
+        out,
+        "\n### What zlib costs and saves\n\nThe same servers' p50 in ms, each with its ratio to the raw TCP floor of its own pass (the passes ran one after another: compare the ratios rather than the milliseconds). `alnum` is random `[A-Za-z0-9]`, which deflate shrinks only to about three quarters; `repeated` is one sentence over and over, which it shrinks to about 0.3 %.\n\n| server | model | size | compact+buffered, alnum | compact+zlib, alnum | compact+zlib, repeated |\n|---|---|---|---:|---:|---:|"
+    );
+    let passes = [
+        ("compact", "buffered", "alnum"),
+        ("compact", "zlib", "alnum"),
+        ("compact", "zlib", "repeated"),
+    ];
+    for (server, model) in servers {
+        for &size in &sizes {
+            let cells =
+                passes.map(|pass| p50_cell(find(&report.latency, "rs", server, model, pass, size)));
+            if cells.iter().all(|c| c == "-") {
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "| {server} | {model} | {} | {} | {} | {} |",
+                size_label(size),
+                cells[0],
+                cells[1],
+                cells[2]
+            );
+        }
+    }
+}
+
+/// The large-payload section: which passes ran, then one table per pass
+/// (its floor first), then zlib against buffered.
+fn large_payloads(out: &mut String, report: &BenchReport) {
+    let _ = writeln!(
+        out,
+        "\n## Large payloads: Rust client -> every server\n\nOne pass per wire and payload, one after another. In a pass every server runs at once next to the raw TCP floor (the `tcp` rows: the same payload bytes, no Thrift), and each round sends one ping to each of them in turn; each p50 / TCP is to the floor of its own pass.\n"
+    );
+    if !report.passes.is_empty() {
+        let _ = writeln!(
+            out,
+            "| wire | payload | servers | warm-up + calls per cell | seconds |\n|---|---|---|---:|---:|"
+        );
+        for p in &report.passes {
+            let _ = writeln!(
+                out,
+                "| {}+{} | {} | {} | {} + {} | {:.1} |",
+                p.protocol,
+                p.transport,
+                p.payload,
+                p.servers.join(", "),
+                p.warmup,
+                p.calls,
+                p.seconds
+            );
+        }
+        let notes: Vec<String> = report
+            .passes
+            .iter()
+            .flat_map(|p| {
+                p.notes
+                    .iter()
+                    .map(move |n| format!("- {}+{}, {}: {n}", p.protocol, p.transport, p.payload))
+            })
+            .collect();
+        if !notes.is_empty() {
+            let _ = writeln!(out, "\n{}", notes.join("\n"));
+        }
+    }
+    for key in pass_keys(report) {
+        let rows: Vec<LatencyRow> = report
+            .baseline
+            .iter()
+            .chain(&report.latency)
+            .filter(|r| key_of(r) == key)
+            .cloned()
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n### {}+{}, {}\n",
+            key.0,
+            key.1,
+            payload_words(&key.2)
+        );
+        latency_table(out, &rows);
+    }
+    zlib_table(out, report);
+}
+
 /// The whole report as Markdown: the terminal table and bench.md.
 pub fn markdown(report: &BenchReport) -> String {
     let mut out = String::new();
     let m = &report.machine;
     let _ = writeln!(
         out,
-        "# thrift-frame benchmark\n\nMachine: {} CPUs, {}, Linux {}. {} calls per cell after {} warm-up calls{}. Loopback only; compare ratios, not absolute times across runs.\n",
+        "# thrift-frame benchmark\n\nMachine: {} CPUs, {}, Linux {}. {} calls per cell after {} warm-up calls{}{}. Loopback only; compare ratios, not absolute times across runs.\n",
         m.cpus,
         m.cpu_model,
         m.kernel,
         report.calls_per_cell,
         report.warmup,
-        if report.quick { " (--quick)" } else { "" }
+        if report.quick { " (--quick)" } else { "" },
+        if report.passes.iter().any(|p| p.calls != report.calls_per_cell) {
+            " (the large-payload passes without targets: fewer, see their list)"
+        } else {
+            ""
+        }
     );
     if let Some((client, server)) = report.latency_cpus {
         let _ = writeln!(
@@ -305,14 +494,7 @@ pub fn markdown(report: &BenchReport) -> String {
             t.verdict.label()
         );
     }
-    let _ = writeln!(
-        out,
-        "\n## Large payloads: Rust client -> every server\n\n`tcp` rows are the raw TCP floor, measured call by call between the servers' calls of the pass for that wire; each p50 / TCP is to the floor of its own pass.\n"
-    );
-    latency_table(
-        &mut out,
-        &[report.baseline.clone(), report.latency.clone()].concat(),
-    );
+    large_payloads(&mut out, report);
     let _ = writeln!(
         out,
         "\n## Client side: every client -> Rust server (threaded)\n"
@@ -349,14 +531,16 @@ pub fn markdown(report: &BenchReport) -> String {
             samples.join(", ")
         );
     }
-    let _ = writeln!(out, "\n## Peak RSS of each server during the large-payload runs\n\n| server | model | peak RSS MiB |\n|---|---|---:|");
+    let _ = writeln!(out, "\n## Peak RSS of each server during the large-payload runs\n\n| server | model | peak RSS MiB, compact+buffered and binary+framed | any pass |\n|---|---|---:|---:|");
+    let mib = |kib: u64| format!("{:.1}", kib as f64 / 1024.0);
     for r in &report.rss {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.1} |",
+            "| {} | {} | {} | {} |",
             r.server,
             r.model,
-            r.peak_rss_kib as f64 / 1024.0
+            mib(r.peak_rss_kib),
+            r.peak_rss_kib_any_pass.map_or_else(|| "-".into(), mib)
         );
     }
     out
@@ -373,6 +557,7 @@ mod tests {
             model: model.into(),
             protocol: "compact".into(),
             transport: "buffered".into(),
+            payload: "alnum".into(),
             size,
             summary: Summary {
                 n: 1,
@@ -398,6 +583,7 @@ mod tests {
             warmup: 1,
             calls_per_cell: 1,
             latency_cpus: None,
+            passes: vec![],
             throughput_window_ms: 1,
             baseline: vec![row("tcp", "tcp", "-", 1 << 20, 100.0)],
             latency: vec![
@@ -477,5 +663,102 @@ mod tests {
         let md = markdown(&r);
         assert!(md.contains("| **no** |"), "{md}");
         assert!(md.contains("1 MiB"));
+    }
+
+    /// A row of `row`'s on another pass.
+    fn on(pass: (&str, &str, &str), r: LatencyRow) -> LatencyRow {
+        LatencyRow {
+            protocol: pass.0.into(),
+            transport: pass.1.into(),
+            payload: pass.2.into(),
+            ..r
+        }
+    }
+
+    #[test]
+    fn the_new_passes_are_shown_and_not_judged() {
+        let mut r = report();
+        let zlib_repeated = ("compact", "zlib", "repeated");
+        let zlib = ("compact", "zlib", "alnum");
+        let json = ("json", "http", "alnum");
+        for pass in [json, zlib, zlib_repeated] {
+            r.baseline
+                .push(on(pass, row("tcp", "tcp", "-", 1 << 20, 100.0)));
+        }
+        // Far slower than C++ and than the floor: no target may see it.
+        r.latency
+            .push(on(zlib, row("rs", "rs", "threaded", 1 << 20, 5000.0)));
+        r.latency.push(on(
+            zlib_repeated,
+            row("rs", "rs", "threaded", 1 << 20, 900.0),
+        ));
+        r.latency
+            .push(on(json, row("rs", "py", "threaded", 1 << 20, 90000.0)));
+        r.passes.push(PassRow {
+            protocol: "json".into(),
+            transport: "http".into(),
+            payload: "alnum".into(),
+            servers: vec!["rs threaded".into(), "py threaded".into()],
+            warmup: 1,
+            calls: 1,
+            seconds: 2.0,
+            notes: vec!["cpp nonblocking: not served".into()],
+        });
+        let before = check_targets(&report());
+        let after = check_targets(&r);
+        assert_eq!(before.len(), after.len());
+        for (a, b) in before.iter().zip(&after) {
+            assert_eq!((&a.target, a.verdict), (&b.target, b.verdict));
+        }
+        r.targets = after;
+        let md = markdown(&r);
+        for needle in [
+            "### compact+buffered, random alphanumeric payload",
+            "### json+http, random alphanumeric payload",
+            "### compact+zlib, repeated-sentence payload",
+            "| rs | py | threaded | json+http | alnum | 1 MiB | 90.000 |",
+            "- json+http, alnum: cpp nonblocking: not served",
+            "### What zlib costs and saves",
+            "| rs | threaded | 1 MiB | 0.140 (1.40x) | 5.000 (50.00x) | 0.900 (9.00x) |",
+        ] {
+            assert!(md.contains(needle), "no {needle:?} in\n{md}");
+        }
+        // The pass list first, then the passes in the order they ran.
+        let json_at = md.find("### json+http").expect("json section");
+        let cb_at = md.find("### compact+buffered").expect("cb section");
+        assert!(json_at < cb_at, "{md}");
+    }
+
+    #[test]
+    fn files_from_before_the_payload_field_still_parse() {
+        let old = r#"{
+          "machine": {"cpus": 2, "cpu_model": "x", "kernel": "6"},
+          "quick": true, "warmup": 3, "calls_per_cell": 20,
+          "throughput_window_ms": 100, "latency_cpus": [0, 1],
+          "baseline": [{"client": "tcp", "server": "tcp", "model": "-",
+            "protocol": "compact", "transport": "buffered", "size": 131072,
+            "n": 20, "p50_us": 80.0, "p90_us": 90.0, "p99_us": 99.0,
+            "max_us": 120.0, "mb_per_s": 1638.4, "ratio_to_tcp": 1.0}],
+          "latency": [], "client_side": [], "throughput": [],
+          "reconnect": {"samples_ms": [20.0], "median_ms": 20.0},
+          "rss": [], "targets": [{"target": "t", "measured": "1.00x",
+            "interval_95": [0.9, 1.1], "verdict": "within_noise"}]
+        }"#;
+        let r: BenchReport = serde_json::from_str(old).expect("an old bench.json");
+        assert_eq!(r.baseline[0].payload, "alnum");
+        assert!(r.passes.is_empty());
+        assert_eq!(r.targets[0].verdict, Verdict::WithinNoise);
+        assert!(markdown(&r).contains("### compact+buffered, random alphanumeric payload"));
+        // And what this version writes reads back.
+        let again: BenchReport =
+            serde_json::from_str(&serde_json::to_string(&r).expect("json")).expect("parse");
+        assert_eq!(again.baseline[0].summary, r.baseline[0].summary);
+        // The committed run of the docs, where there is one.
+        let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/bench/bench.json");
+        if let Ok(text) = std::fs::read_to_string(docs) {
+            let committed: BenchReport =
+                serde_json::from_str(&text).expect("docs/bench/bench.json");
+            assert!(!committed.baseline.is_empty());
+        }
     }
 }

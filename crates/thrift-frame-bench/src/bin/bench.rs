@@ -11,15 +11,16 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use thrift_frame_bench::baseline::RawTcp;
-use thrift_frame_bench::measure::{self, output_throughput, ping_once};
-use thrift_frame_bench::peers::Peers;
+use thrift_frame_bench::measure::{self, output_throughput, ping_once, Payload};
+use thrift_frame_bench::peers::{PeerServer, Peers};
 use thrift_frame_bench::pinning::{pin_this_thread, Pinning};
 use thrift_frame_bench::report::{
-    self, BenchReport, LatencyRow, Machine, Reconnect, RssRow, ThroughputRow,
+    self, BenchReport, LatencyRow, Machine, PassRow, Reconnect, RssRow, ThroughputRow,
 };
 use thrift_frame_bench::stats::Summary;
 use thrift_frame_bench::{plot, reconnect};
 use thrift_frame_cli::payload::{self, PayloadKind};
+use thrift_frame_demo::PingClient;
 use thrift_frame_harness::CommandLine;
 use thrift_frame_wire::{Protocol, Transport, WireConfig};
 
@@ -79,7 +80,56 @@ const THROUGHPUT_SERVERS: [(&str, &str); 8] = [
     ("py", "pool"),
 ];
 
-const WIRES: [(&str, &str); 2] = [("compact", "buffered"), ("binary", "framed")];
+/// One large-payload pass: a wire, and what its payloads are made of.
+#[derive(Debug, Clone, Copy)]
+struct Wire {
+    protocol: &'static str,
+    transport: &'static str,
+    payload: Payload,
+    /// A pass the targets judge. In one that is not, a server that will not
+    /// start (a peer's ping-server exiting 2, "unsupported") or fails a call
+    /// is left out of that pass with a note instead of failing the bench.
+    judged: bool,
+}
+
+impl Wire {
+    const fn new(protocol: &'static str, transport: &'static str, payload: Payload) -> Wire {
+        Wire {
+            protocol,
+            transport,
+            payload,
+            judged: false,
+        }
+    }
+
+    const fn judged(self) -> Wire {
+        Wire {
+            judged: true,
+            ..self
+        }
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "{}+{}, {}",
+            self.protocol,
+            self.transport,
+            self.payload.label()
+        )
+    }
+}
+
+/// The large-payload passes, in the order they run: the two the targets are
+/// about, then TJSONProtocol over HTTP, then TZlibTransport with a payload
+/// deflate can hardly shrink and with one it shrinks to almost nothing.
+/// The first is also the wire of the client-side cells.
+const WIRES: [Wire; 5] = [
+    Wire::new("compact", "buffered", Payload::Alnum).judged(),
+    Wire::new("binary", "framed", Payload::Alnum).judged(),
+    Wire::new("json", "http", Payload::Alnum),
+    Wire::new("compact", "zlib", Payload::Alnum),
+    Wire::new("compact", "zlib", Payload::Repeated),
+];
 const CONCURRENCY: [usize; 3] = [1, 4, 16];
 const CLIENTS: [&str; 4] = ["rs", "cpp", "go", "py"];
 /// Client side: rounds per client process, and its uncounted first rounds.
@@ -89,6 +139,11 @@ const CLIENT_CHUNK_WARMUP: usize = 3;
 struct Plan {
     warmup: usize,
     calls: usize,
+    /// Warm-up and timed rounds of the passes no target judges. Python's
+    /// pure-Python TJSONProtocol takes over a second per round of the four
+    /// sizes, so these passes get fewer rounds than the judged ones.
+    unjudged_warmup: usize,
+    unjudged_calls: usize,
     /// How long each throughput cell runs.
     throughput_window: Duration,
     restarts: usize,
@@ -102,16 +157,30 @@ fn wire_config(protocol: &str, transport: &str) -> Result<WireConfig> {
     })
 }
 
-/// C++'s TNonblockingServer speaks framed transport only.
+/// Why `peer`'s `model` cannot serve `transport`, if it cannot, known
+/// without trying: C++'s TNonblockingServer reads frames itself, so it
+/// speaks framed transport only (no buffered, zlib or HTTP); Python serves
+/// HTTP with THttpServer, on the simple and threaded models only. Anything
+/// else a peer cannot do shows when its server is started.
+fn not_served(peer: &str, model: &str, transport: &str) -> Option<&'static str> {
+    match (peer, model, transport) {
+        ("cpp", "nonblocking", t) if t != "framed" => {
+            Some("TNonblockingServer speaks framed transport only")
+        }
+        ("py", "pool", "http") => Some("THttpServer has no pool model"),
+        _ => None,
+    }
+}
+
 fn serves(peer: &str, model: &str, transport: &str) -> bool {
-    !(peer == "cpp" && model == "nonblocking" && transport != "framed")
+    not_served(peer, model, transport).is_none()
 }
 
 fn latency_row(
     client: &str,
     server: &str,
     model: &str,
-    wire: (&str, &str),
+    wire: &Wire,
     size: usize,
     samples: &[Duration],
     tcp_p50_us: f64,
@@ -121,13 +190,60 @@ fn latency_row(
         client: client.into(),
         server: server.into(),
         model: model.into(),
-        protocol: wire.0.into(),
-        transport: wire.1.into(),
+        protocol: wire.protocol.into(),
+        transport: wire.transport.into(),
+        payload: wire.payload.label().into(),
         size,
         summary,
         mb_per_s: summary.mb_per_s(size),
         ratio_to_tcp: summary.p50_us / tcp_p50_us,
         samples_us: samples.iter().map(|d| d.as_secs_f64() * 1e6).collect(),
+    })
+}
+
+/// A server of one large-payload pass and the Rust client calling it.
+struct Target {
+    server_index: usize,
+    server: PeerServer,
+    client: PingClient,
+    /// Timed calls so far, and how many of them opened a new connection.
+    timed: usize,
+    retried: usize,
+    /// A call failed in a pass no target judges: out of the pass.
+    failed: bool,
+}
+
+impl Target {
+    fn name(&self) -> String {
+        let (peer, model) = LATENCY_SERVERS[self.server_index];
+        format!("{peer} {model}")
+    }
+}
+
+/// Starts server `server_index` of [`LATENCY_SERVERS`] for `wire`, on
+/// `cpu` alone when given, with a Rust client of its own.
+fn start_target(
+    peers: &Peers,
+    cpu: Option<usize>,
+    server_index: usize,
+    wire: &Wire,
+) -> Result<Target> {
+    let (peer, model) = LATENCY_SERVERS[server_index];
+    let server = peers.start_server_on(
+        cpu,
+        peer,
+        model,
+        0,
+        &["--protocol", wire.protocol, "--transport", wire.transport],
+    )?;
+    let client = measure::client(&server.addr(), &wire_config(wire.protocol, wire.transport)?)?;
+    Ok(Target {
+        server_index,
+        server,
+        client,
+        timed: 0,
+        retried: 0,
+        failed: false,
     })
 }
 
@@ -168,6 +284,8 @@ fn main() -> Result<()> {
         Plan {
             warmup: 3,
             calls: 20,
+            unjudged_warmup: 1,
+            unjudged_calls: 5,
             throughput_window: Duration::from_millis(100),
             restarts: 3,
         }
@@ -175,6 +293,8 @@ fn main() -> Result<()> {
         Plan {
             warmup: 20,
             calls: 200,
+            unjudged_warmup: 10,
+            unjudged_calls: 100,
             throughput_window: Duration::from_secs(1),
             restarts: 10,
         }
@@ -220,14 +340,20 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let payloads: Vec<String> = SIZES
-        .iter()
-        .map(|&s| payload::generate(PayloadKind::Alnum, s, &mut rng))
+    // Per payload kind, one payload per size (the random ones drawn first,
+    // so they are the same bytes as before there was a second kind).
+    let payloads: BTreeMap<&str, Vec<String>> = [Payload::Alnum, Payload::Repeated]
+        .into_iter()
+        .map(|kind| {
+            let sized = SIZES.iter().map(|&s| kind.generate(s, &mut rng)).collect();
+            (kind.label(), sized)
+        })
         .collect();
 
-    // Large payloads, interleaved. Per wire, every server runs at once with a
-    // client of its own, next to the raw TCP floor; each round sends one ping
-    // to each of them in turn, the first one rotating, so a burst of noise on
+    // Large payloads, interleaved. Per pass (a wire and a payload, WIRES),
+    // every server that serves it runs at once with a client of its own,
+    // next to the raw TCP floor; each round sends one ping to each of them
+    // in turn, the first one rotating, so a burst of noise on
     // this shared machine lands on every column alike instead of on whichever
     // cell happened to run during it (measured one cell after another, the
     // ratios between servers swung by 50 % from run to run).
@@ -243,39 +369,45 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     let mut tcp_samples: BTreeMap<(usize, usize), Vec<Duration>> = BTreeMap::new();
     // (server index, wire index, size) -> samples.
     let mut samples: BTreeMap<(usize, usize, usize), Vec<Duration>> = BTreeMap::new();
+    // (peer, model) -> peak RSS in KiB: over the judged passes, over all.
     let mut rss: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for (wire_index, wire) in WIRES.iter().copied().enumerate() {
-        bar.set_message(format!(
-            "latency, {}+{}: starting the servers",
-            wire.0, wire.1
-        ));
+    let mut rss_any: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut passes = Vec::new();
+    for (wire_index, wire) in WIRES.iter().enumerate() {
+        let pass_started = Instant::now();
+        let (warmup, calls) = if wire.judged {
+            (plan.warmup, plan.calls)
+        } else {
+            (plan.unjudged_warmup, plan.unjudged_calls)
+        };
+        bar.set_message(format!("latency, {}: starting the servers", wire.label()));
+        let mut notes = Vec::new();
         let mut targets = Vec::new();
         for (server_index, (peer, model)) in LATENCY_SERVERS.iter().copied().enumerate() {
-            if !serves(peer, model, wire.1) {
+            if let Some(why) = not_served(peer, model, wire.transport) {
+                notes.push(format!("{peer} {model}: not served ({why})."));
                 continue;
             }
-            let server = peers.start_server_on(
-                server_cpu,
-                peer,
-                model,
-                0,
-                &["--protocol", wire.0, "--transport", wire.1],
-            )?;
-            let client = measure::client(&server.addr(), &wire_config(wire.0, wire.1)?)?;
-            targets.push((server_index, server, client));
+            match start_target(peers, server_cpu, server_index, wire) {
+                Ok(target) => targets.push(target),
+                Err(e) if !wire.judged => {
+                    notes.push(format!("{peer} {model}: left out, it did not start: {e}."));
+                }
+                Err(e) => return Err(e),
+            }
         }
-        for (size, payload) in SIZES.iter().zip(&payloads) {
+        let payloads = &payloads[wire.payload.label()];
+        for (size, payload) in SIZES.iter().zip(payloads) {
             bar.set_message(format!(
-                "latency, {}+{}, {}: raw TCP and {} servers in turn",
-                wire.0,
-                wire.1,
+                "latency, {}, {}: raw TCP and {} servers in turn",
+                wire.label(),
                 report::size_label(*size),
                 targets.len()
             ));
             // Slot `targets.len()` is the raw TCP floor.
             let slots = targets.len() + 1;
-            for round in 0..plan.warmup + plan.calls {
-                let measured = round >= plan.warmup;
+            for round in 0..warmup + calls {
+                let measured = round >= warmup;
                 for k in 0..slots {
                     let slot = (round + k) % slots;
                     if slot == targets.len() {
@@ -285,28 +417,82 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
                         }
                         continue;
                     }
-                    let (server_index, server, client) = &mut targets[slot];
-                    let t = ping_once(client, payload)
-                        .with_context(|| format!("{} at {} B", server.label, size))?;
+                    let target = &mut targets[slot];
+                    if target.failed {
+                        continue;
+                    }
+                    let reconnects = target.client.stats().reconnects;
+                    let t = match ping_once(&mut target.client, payload) {
+                        Ok(t) => t,
+                        Err(e) if !wire.judged => {
+                            notes.push(format!(
+                                "{}: left out, a ping of {} failed: {e}.",
+                                target.name(),
+                                report::size_label(*size)
+                            ));
+                            target.failed = true;
+                            continue;
+                        }
+                        Err(e) => {
+                            return Err(anyhow::Error::new(e)
+                                .context(format!("{} at {} B", target.server.label, size)))
+                        }
+                    };
                     if measured {
+                        target.timed += 1;
+                        if target.client.stats().reconnects > reconnects {
+                            target.retried += 1;
+                        }
                         samples
-                            .entry((*server_index, wire_index, *size))
+                            .entry((target.server_index, wire_index, *size))
                             .or_default()
                             .push(t);
                     }
                 }
             }
+            // A server that failed leaves the pass, and its figures with it.
+            for target in targets.iter().filter(|t| t.failed) {
+                for s in SIZES {
+                    samples.remove(&(target.server_index, wire_index, s));
+                }
+            }
+            targets.retain(|t| !t.failed);
             bar.inc(1);
         }
-        for (server_index, server, _) in &targets {
-            let (peer, model) = LATENCY_SERVERS[*server_index];
-            if let Some(kib) = server.peak_rss_kib() {
-                let slot = rss
-                    .entry((peer.to_string(), model.to_string()))
-                    .or_default();
-                *slot = (*slot).max(kib);
+        for target in &targets {
+            let (peer, model) = LATENCY_SERVERS[target.server_index];
+            if let Some(kib) = target.server.peak_rss_kib() {
+                let key = (peer.to_string(), model.to_string());
+                let mut maps = vec![&mut rss_any];
+                if wire.judged {
+                    maps.push(&mut rss);
+                }
+                for map in maps {
+                    let slot = map.entry(key.clone()).or_default();
+                    *slot = (*slot).max(kib);
+                }
+            }
+            if target.retried > 0 {
+                notes.push(format!(
+                    "{}: {} of its {} timed calls opened a new connection on the way (a first attempt failed, or the server had closed the last one); the reconnect and any failed attempt are in their times.",
+                    target.name(),
+                    target.retried,
+                    target.timed
+                ));
             }
         }
+        let servers = targets.iter().map(Target::name).collect();
+        drop(targets);
+        passes.push(PassRow {
+            protocol: wire.protocol.into(),
+            transport: wire.transport.into(),
+            payload: wire.payload.label().into(),
+            servers,
+            warmup,
+            calls,
+            seconds: pass_started.elapsed().as_secs_f64(),
+            notes,
+        });
     }
 
     // The floor of each pass, labelled with that pass's wire: a server's
@@ -314,7 +500,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     // between the two passes (seen: 40 %) does not enter the ratios.
     let mut baseline = Vec::new();
     let mut tcp_p50 = BTreeMap::new();
-    for (wire_index, wire) in WIRES.iter().copied().enumerate() {
+    for (wire_index, wire) in WIRES.iter().enumerate() {
         for size in SIZES {
             let row = latency_row(
                 "tcp",
@@ -336,7 +522,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     }
     let mut latency = Vec::new();
     for (server_index, (peer, model)) in LATENCY_SERVERS.iter().copied().enumerate() {
-        for (wire_index, wire) in WIRES.iter().copied().enumerate() {
+        for (wire_index, wire) in WIRES.iter().enumerate() {
             for size in SIZES {
                 if let Some(cell) = samples.get(&(server_index, wire_index, size)) {
                     latency.push(latency_row(
@@ -409,13 +595,14 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     let mut client_side = Vec::new();
     for ((client_index, size), mine) in &client_samples {
         // Measured apart from the floor: its ratio is to the floor of the
-        // compact+buffered pass, a rougher figure than the servers' ratios.
+        // compact+buffered pass (WIRES[0]), a rougher figure than the
+        // servers' ratios.
         let tcp = tcp_p50.get(&(0, *size)).copied().unwrap_or(f64::NAN);
         client_side.push(latency_row(
             CLIENTS[*client_index],
             "rs",
             "threaded",
-            ("compact", "buffered"),
+            &WIRES[0],
             *size,
             mine,
             tcp,
@@ -482,6 +669,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
         warmup: plan.warmup,
         calls_per_cell: plan.calls,
         latency_cpus: pinning.map(|p| (p.client_cpu, p.server_cpu)),
+        passes,
         throughput_window_ms: u64::try_from(plan.throughput_window.as_millis()).unwrap_or(u64::MAX),
         baseline,
         latency,
@@ -494,6 +682,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
         rss: rss
             .into_iter()
             .map(|((server, model), peak_rss_kib)| RssRow {
+                peak_rss_kib_any_pass: rss_any.get(&(server.clone(), model.clone())).copied(),
                 server,
                 model,
                 peak_rss_kib,
@@ -555,4 +744,49 @@ fn smoke(peers: &Peers) -> Result<()> {
         thrift_p50 / thread_p50
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(wire: &Wire) -> (&str, &str, &str) {
+        (wire.protocol, wire.transport, wire.payload.label())
+    }
+
+    #[test]
+    fn the_judged_passes_are_the_two_the_targets_name() {
+        let judged: Vec<_> = WIRES.iter().filter(|w| w.judged).map(key).collect();
+        assert_eq!(
+            judged,
+            [
+                ("compact", "buffered", "alnum"),
+                ("binary", "framed", "alnum")
+            ]
+        );
+        // The client-side cells and their floor use the first pass.
+        assert_eq!(key(&WIRES[0]), ("compact", "buffered", "alnum"));
+        for wire in WIRES {
+            wire_config(wire.protocol, wire.transport).expect("a wire the Rust client speaks");
+        }
+        let zlib: Vec<_> = WIRES.iter().filter(|w| w.transport == "zlib").collect();
+        assert_eq!(zlib.len(), 2);
+        assert_ne!(zlib[0].payload, zlib[1].payload);
+    }
+
+    #[test]
+    fn what_each_server_model_serves() {
+        assert!(serves("cpp", "nonblocking", "framed"));
+        for transport in ["buffered", "zlib", "http"] {
+            assert!(!serves("cpp", "nonblocking", transport), "{transport}");
+        }
+        assert!(!serves("py", "pool", "http"));
+        assert!(serves("py", "pool", "zlib"));
+        for (peer, model) in [("py", "threaded"), ("py", "simple"), ("go", "simple")] {
+            assert!(serves(peer, model, "http"), "{peer} {model}");
+        }
+        for (peer, model) in LATENCY_SERVERS {
+            assert!(serves(peer, model, "framed"), "{peer} {model}");
+        }
+    }
 }
