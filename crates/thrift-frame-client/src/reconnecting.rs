@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 use thrift::protocol::TMultiplexedOutputProtocol;
 use thrift_frame_wire::{
-    describe, HttpTarget, InputProtocol, OutputProtocol, SharedSocket, TimeoutReporting,
+    describe, HttpTarget, InputProtocol, OutputProtocol, SharedSocket, TimeoutReporting, Transport,
 };
 
 use thrift_frame_debug::{TracingInputProtocol, TracingOutputProtocol};
@@ -294,7 +294,10 @@ impl<G> ReconnectingClient<G> {
         idempotent: bool,
         op: &mut impl FnMut(&mut G) -> thrift::Result<T>,
     ) -> Result<T, ClientError> {
-        if !idempotent {
+        // HTTP servers close connections as a matter of course (HTTP/1.0,
+        // `Connection: close`, keep-alive timeouts): look before every call,
+        // not only before the ones that cannot be sent twice.
+        if !idempotent || self.config.wire.transport == Transport::Http {
             self.drop_if_closed_by_peer();
         }
         let mut attempt = 0u32;

@@ -270,3 +270,74 @@ fn over_http_a_failed_post_of_ping_is_retried_and_of_put_is_an_unknown_outcome()
     ensure!(accepted.load(Ordering::SeqCst) == 1, "put was sent twice");
     Ok(())
 }
+
+/// An HTTP/1.0 server as Python's THttpServer is: each connection answers
+/// one request, with no Content-Length, then sends FIN. Counts the requests
+/// a client sent into a connection after that FIN.
+fn http10_server() -> Result<(SocketAddr, Arc<AtomicUsize>)> {
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("capture").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let late = Arc::new(AtomicUsize::new(0));
+    let count = late.clone();
+    let processor = Service::Ping.processor()?;
+    thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let (count, processor) = (count.clone(), processor.clone());
+            thread::spawn(move || -> Option<()> {
+                let wire = thrift_frame_wire::WireConfig {
+                    transport: thrift_frame_wire::Transport::Http,
+                    ..Default::default()
+                };
+                let response = Capture::default();
+                let mut stack = wire.server_stack(conn.try_clone().ok()?, response.clone());
+                processor
+                    .process(&mut stack.input, &mut stack.output)
+                    .ok()?;
+                let bytes = response.0.lock().ok()?.clone();
+                let body_at = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+                conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: application/x-thrift\r\n\r\n")
+                    .ok()?;
+                conn.write_all(&bytes[body_at..]).ok()?;
+                conn.shutdown(std::net::Shutdown::Write).ok()?;
+                conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+                if matches!(conn.read(&mut [0u8; 64]), Ok(n) if n > 0) {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+                Some(())
+            });
+        }
+    });
+    Ok((addr, late))
+}
+
+#[test]
+fn over_http_a_connection_the_server_closed_after_its_response_is_not_reused() -> Result<()> {
+    let (addr, late) = http10_server()?;
+    let mut client = ping_client(http_config(addr), false)?;
+    for text in ["a", "bb", "ccc", "dddd"] {
+        ensure!(client.ping(text)? == format!("receive len: {}", text.len()));
+    }
+    ensure!(
+        late.load(Ordering::SeqCst) == 0,
+        "{} requests were sent into connections the server had closed",
+        late.load(Ordering::SeqCst)
+    );
+    ensure!(client.stats().reconnects == 3, "{:?}", client.stats());
+    Ok(())
+}
