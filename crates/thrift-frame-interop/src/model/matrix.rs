@@ -66,6 +66,17 @@ impl ServerModel {
     }
 }
 
+/// Cases that run only on some wires (`protocol/transport`), to keep the
+/// run short: the slow failure cases need not cross every wire to prove
+/// recovery on each transport.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subset {
+    pub cases: Vec<String>,
+    /// `protocol/transport` names, e.g. `json/http`.
+    pub wires: Vec<String>,
+}
+
 /// The whole matrix file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +85,8 @@ pub struct Matrix {
     pub transports: Vec<String>,
     #[serde(rename = "peer")]
     pub peers: Vec<Peer>,
+    #[serde(default, rename = "subset")]
+    pub subsets: Vec<Subset>,
 }
 
 impl Matrix {
@@ -117,10 +130,35 @@ impl Matrix {
         Ok(matrix)
     }
 
+    /// Whether `case` runs on this wire: every wire, unless a subset lists
+    /// the case.
+    fn runs_on(&self, case: Case, protocol: &str, transport: &str) -> bool {
+        let wire = format!("{protocol}/{transport}");
+        self.subsets
+            .iter()
+            .filter(|s| s.cases.iter().any(|c| c == case.name()))
+            .all(|s| s.wires.contains(&wire))
+    }
+
     /// The consistency rules the expansion relies on.
     fn check(&self) -> Result<(), String> {
         if self.peers.is_empty() {
             return Err("no [[peer]] entries".into());
+        }
+        for subset in &self.subsets {
+            if let Some(case) = subset.cases.iter().find(|c| Case::from_name(c).is_none()) {
+                return Err(format!("[[subset]]: unknown case `{case}`"));
+            }
+            for wire in &subset.wires {
+                let known = wire.split_once('/').is_some_and(|(p, t)| {
+                    self.protocols.iter().any(|x| x == p) && self.transports.iter().any(|x| x == t)
+                });
+                if !known {
+                    return Err(format!(
+                        "[[subset]]: `{wire}` is not a protocol/transport of the matrix"
+                    ));
+                }
+            }
         }
         // Names end up in cell ids, directory names and HTML.
         let plain = |name: &str| {
@@ -262,6 +300,7 @@ impl Matrix {
                             let cases = Case::ALL
                                 .into_iter()
                                 .filter(|case| selected(&selection.cases, case.name()))
+                                .filter(|case| self.runs_on(*case, protocol, transport))
                                 .filter(|case| match case.scope() {
                                     ModelScope::EveryModel => true,
                                     ModelScope::DefaultModel => model.name == server.default_model,
@@ -503,5 +542,29 @@ mod tests {
         let matrix = Matrix::load(&path).unwrap();
         let names: Vec<&str> = matrix.peers.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["rs", "cpp", "go", "py"]);
+    }
+
+    #[test]
+    fn a_subset_keeps_its_cases_to_its_wires() {
+        let text = format!(
+            "{}\n[[subset]]\ncases = [\"server_hang\"]\nwires = [\"binary/framed\"]\n",
+            MATRIX
+        );
+        let matrix = Matrix::parse(&text, Path::new("m.toml")).unwrap();
+        let cells = matrix.cells(&Selection::default()).unwrap();
+        let hangs: Vec<&Cell> = cells
+            .iter()
+            .filter(|c| c.case == Case::ServerHang)
+            .collect();
+        assert!(!hangs.is_empty());
+        assert!(hangs
+            .iter()
+            .all(|c| c.protocol == "binary" && c.transport == "framed"));
+        assert!(cells
+            .iter()
+            .any(|c| c.case == Case::Echo && c.transport == "buffered"));
+        let bad = format!("{MATRIX}\n[[subset]]\ncases = [\"echo\"]\nwires = [\"binary/http\"]\n");
+        let e = Matrix::parse(&bad, Path::new("m.toml")).unwrap_err();
+        assert!(e.to_string().contains("binary/http"), "{e}");
     }
 }
