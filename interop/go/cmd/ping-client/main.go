@@ -22,8 +22,8 @@ import (
 	"thriftframe/interop/go/internal/reconnect"
 )
 
-const usage = "ping-client [--host H] [--port P] [--endpoints H:P,H:P] [--protocol binary|compact] " +
-	"[--transport buffered|framed|zlib] [--service ping|student] [--multiplexed] [--call ping|output] " +
+const usage = "ping-client [--host H] [--port P] [--endpoints H:P,H:P] [--protocol binary|compact|json] " +
+	"[--transport buffered|framed|zlib|http] [--service ping|student] [--multiplexed] [--call ping|output] " +
 	"[--sizes 128K,256K,512K,1M] [--payload alnum|utf8] [--rounds N] [--interval-ms MS] [--json] " +
 	"[--connect-timeout-ms MS] [--timeout-ms MS]"
 
@@ -102,6 +102,7 @@ func main() {
 			Conf:             conf,
 			ProtocolFactory:  wire.ProtocolFactory(conf),
 			TransportFactory: wire.TransportFactory(conf),
+			HTTP:             wire.HTTP(),
 			NewClient:        newServices(*wire.Multiplexed),
 			Backoff:          reconnect.DefaultBackoff,
 			Log:              log.Default(),

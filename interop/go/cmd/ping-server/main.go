@@ -17,7 +17,7 @@ import (
 	"thriftframe/interop/go/internal/server"
 )
 
-const usage = "ping-server [--host H] [--port P] [--protocol binary|compact] [--transport buffered|framed|zlib] " +
+const usage = "ping-server [--host H] [--port P] [--protocol binary|compact|json] [--transport buffered|framed|zlib|http] " +
 	"[--server simple] [--workers N] [--service ping|student] [--multiplexed]"
 
 func main() {
@@ -56,6 +56,7 @@ func main() {
 		Processor:        processor,
 		TransportFactory: wire.TransportFactory(conf),
 		ProtocolFactory:  wire.ProtocolFactory(conf),
+		HTTP:             wire.HTTP(),
 		Describe: fmt.Sprintf("protocol %s, transport %s, service %s, multiplexed %v",
 			wire.Protocol, wire.Transport, wire.Service, *wire.Multiplexed),
 	}, signals))

@@ -21,8 +21,8 @@ import (
 
 const prog = "thrifttest-client"
 
-const usage = prog + " [--host H] [--port P] [--protocol binary|compact|multi|multic] " +
-	"[--transport buffered|framed|zlib] [-n|--testloops N] [--multiplexed] [--timeout-ms MS] [--reconnect-deadline-ms MS]"
+const usage = prog + " [--host H] [--port P] [--protocol binary|compact|json|multi|multic|multij] " +
+	"[--transport buffered|framed|zlib|http] [-n|--testloops N] [--multiplexed] [--timeout-ms MS] [--reconnect-deadline-ms MS]"
 
 // connectTimeout bounds one TCP connect attempt; --reconnect-deadline-ms
 // bounds them all.
@@ -58,6 +58,7 @@ func main() {
 		Conf:             conf,
 		ProtocolFactory:  wire.ProtocolFactory(conf),
 		TransportFactory: wire.TransportFactory(conf),
+		HTTP:             wire.HTTP(),
 		Backoff:          backoff,
 		Log:              log.Default(),
 		Multiplexed:      *wire.Multiplexed,

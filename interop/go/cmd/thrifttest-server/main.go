@@ -15,8 +15,8 @@ import (
 	"thriftframe/interop/go/internal/server"
 )
 
-const usage = "thrifttest-server [--host H] [--port P] [--protocol binary|compact|multi|multic] " +
-	"[--transport buffered|framed|zlib] [--server-type simple] [-n|--workers N] [--multiplexed]"
+const usage = "thrifttest-server [--host H] [--port P] [--protocol binary|compact|json|multi|multic|multij] " +
+	"[--transport buffered|framed|zlib|http] [--server-type simple] [-n|--workers N] [--multiplexed]"
 
 func main() {
 	log.SetPrefix("thrifttest-server: ")
@@ -48,6 +48,7 @@ func main() {
 		Processor:        crosstest.NewProcessor(*wire.Multiplexed),
 		TransportFactory: wire.TransportFactory(conf),
 		ProtocolFactory:  wire.ProtocolFactory(conf),
+		HTTP:             wire.HTTP(),
 		Describe: fmt.Sprintf("ThriftTest, protocol %s, transport %s, multiplexed %v",
 			wire.Protocol, wire.Transport, *wire.Multiplexed),
 	}, signals))

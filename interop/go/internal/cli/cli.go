@@ -153,42 +153,49 @@ type Wire struct {
 // AddWireFlags registers --protocol, --transport, --service and --multiplexed.
 func (f *FlagSet) AddWireFlags() Wire {
 	w := Wire{
-		Protocol:  NewChoice("compact", "binary", "compact"),
-		Transport: NewChoice("buffered", "buffered", "framed", "zlib"),
+		Protocol:  NewChoice("compact", "binary", "compact", "json"),
+		Transport: NewChoice("buffered", "buffered", "framed", "zlib", "http"),
 		Service:   NewChoice("ping", "ping", "student"),
 	}
-	f.Var(w.Protocol, "protocol", "binary (strict) or compact")
-	f.Var(w.Transport, "transport", "buffered, framed or zlib")
+	f.Var(w.Protocol, "protocol", "binary (strict), compact or json")
+	f.Var(w.Transport, "transport", "buffered, framed, zlib or http")
 	f.Var(w.Service, "service", "ping or student")
 	w.Multiplexed = f.Bool("multiplexed", false, `multiplexed processor with "PingService" and "Serv"`)
 	return w
 }
 
 // AddCrossTestWireFlags registers the wire flags of Apache Thrift's cross
-// test (interop/SPEC.md, "ThriftTest"): --protocol binary|compact|multi|multic
-// (default binary), --transport and --multiplexed. Call ResolveCrossTest
-// after Parse.
+// test (interop/SPEC.md, "ThriftTest"): --protocol
+// binary|compact|json|multi|multic|multij (default binary), --transport and
+// --multiplexed. Call ResolveCrossTest after Parse.
 func (f *FlagSet) AddCrossTestWireFlags() Wire {
 	w := Wire{
-		Protocol:  NewChoice("binary", "binary", "compact", "multi", "multic"),
-		Transport: NewChoice("buffered", "buffered", "framed", "zlib"),
+		Protocol:  NewChoice("binary", "binary", "compact", "json", "multi", "multic", "multij"),
+		Transport: NewChoice("buffered", "buffered", "framed", "zlib", "http"),
 	}
-	f.Var(w.Protocol, "protocol", "binary (strict), compact; multi / multic = binary / compact multiplexed")
-	f.Var(w.Transport, "transport", "buffered, framed or zlib")
+	f.Var(w.Protocol, "protocol", "binary (strict), compact, json; multi / multic / multij = binary / compact / json multiplexed")
+	f.Var(w.Transport, "transport", "buffered, framed, zlib or http")
 	w.Multiplexed = f.Bool("multiplexed", false, `multiplexed, with "ThriftTest" and "SecondService"`)
 	return w
 }
 
-// ResolveCrossTest turns upstream's multi and multic into binary and
-// compact with Multiplexed set.
+// ResolveCrossTest turns upstream's multi, multic and multij into binary,
+// compact and json with Multiplexed set.
 func (w Wire) ResolveCrossTest() {
 	switch w.Protocol.Value {
 	case "multi":
 		w.Protocol.Value, *w.Multiplexed = "binary", true
 	case "multic":
 		w.Protocol.Value, *w.Multiplexed = "compact", true
+	case "multij":
+		w.Protocol.Value, *w.Multiplexed = "json", true
 	}
 }
+
+// HTTP reports --transport http: the library's THttpClient on the client,
+// its NewThriftHandlerFunc in a net/http server on the server. Neither is a
+// TTransportFactory over a socket, so both ends build it themselves.
+func (w Wire) HTTP() bool { return w.Transport.Value == "http" }
 
 // BufferSize is the buffer of the buffered transport, each direction.
 const BufferSize = 64 * 1024
@@ -213,16 +220,24 @@ func (w Wire) Config(connectTimeout, socketTimeout time.Duration) *thrift.TConfi
 }
 
 // ProtocolFactory returns the factory for w.Protocol; binary is strict.
+// The JSON factory takes no configuration: thrift-go's TJSONProtocol checks
+// no string, container or message size.
 func (w Wire) ProtocolFactory(conf *thrift.TConfiguration) thrift.TProtocolFactory {
-	if w.Protocol.Value == "binary" {
+	switch w.Protocol.Value {
+	case "binary":
 		return thrift.NewTBinaryProtocolFactoryConf(conf)
+	case "json":
+		return thrift.NewTJSONProtocolFactory()
 	}
 	return thrift.NewTCompactProtocolFactoryConf(conf)
 }
 
-// TransportFactory returns the factory for w.Transport.
+// TransportFactory returns the factory for w.Transport, nil for http (see
+// HTTP).
 func (w Wire) TransportFactory(conf *thrift.TConfiguration) thrift.TTransportFactory {
 	switch w.Transport.Value {
+	case "http":
+		return nil
 	case "framed":
 		// The framed transport reads through its own bufio.Reader and
 		// writes whole frames, so it sits directly on the socket.

@@ -32,6 +32,7 @@ type Config struct {
 	Conf             *thrift.TConfiguration
 	ProtocolFactory  thrift.TProtocolFactory
 	TransportFactory thrift.TTransportFactory
+	HTTP             bool // THttpClient instead of TransportFactory (reconnect.Config)
 	Backoff          reconnect.Backoff
 	Log              *log.Logger
 	// Multiplexed: calls go to "ThriftTest:", and the SecondService checks
@@ -71,6 +72,7 @@ func newClient[T any](cfg Config, service string, generated func(thrift.TClient)
 		Conf:             cfg.Conf,
 		ProtocolFactory:  cfg.ProtocolFactory,
 		TransportFactory: cfg.TransportFactory,
+		HTTP:             cfg.HTTP,
 		NewClient: func(proto thrift.TProtocol) T {
 			if service != "" {
 				proto = thrift.NewTMultiplexedProtocol(proto, service)

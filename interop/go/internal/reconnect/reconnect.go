@@ -17,13 +17,16 @@
 package reconnect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log"
 	"math/rand"
 	"net"
+	"net/http"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,7 +54,11 @@ type Config[T any] struct {
 	Addr             string // host:port
 	Conf             *thrift.TConfiguration
 	ProtocolFactory  thrift.TProtocolFactory
-	TransportFactory thrift.TTransportFactory
+	TransportFactory thrift.TTransportFactory // unused with HTTP
+	// HTTP: each stack is a THttpClient posting to http://Addr/ through an
+	// http.Client of its own (see openHTTP) instead of TransportFactory
+	// over one socket.
+	HTTP bool
 	// NewClient builds the generated client(s) of one stack over its
 	// protocol, wrapping it in a TMultiplexedProtocol where needed.
 	NewClient func(thrift.TProtocol) T
@@ -64,9 +71,89 @@ var ErrOutcomeUnknown = errors.New("outcome unknown")
 
 // stack is one connection's worth of Thrift objects, used once.
 type stack[T any] struct {
-	trans  thrift.TTransport // outermost transport
-	tcp    *net.TCPConn      // the socket under trans, for abort
-	client T
+	trans   thrift.TTransport // outermost transport
+	sockets *sockets          // the TCP connection(s) under trans, for abort
+	idle    func()            // HTTP: closes the http.Transport's idle connections
+	client  T
+}
+
+// sockets are the TCP connections of one stack: the one socket of a plain
+// stack, or every connection a stack's http.Transport has open (a server
+// that closes after each response, like Python's HTTP/1.0 one, makes one
+// per call).
+type sockets struct {
+	mu    sync.Mutex
+	open  map[*trackedConn]bool
+	spare *trackedConn // the connection open dialed, until an HTTP transport takes it
+}
+
+func newSockets(tcp *net.TCPConn) *sockets {
+	s := &sockets{open: map[*trackedConn]bool{}}
+	s.spare = s.track(tcp)
+	return s
+}
+
+// trackedConn leaves its set when it is closed.
+type trackedConn struct {
+	*net.TCPConn
+	set *sockets
+}
+
+func (c *trackedConn) Close() error {
+	c.set.mu.Lock()
+	delete(c.set.open, c)
+	c.set.mu.Unlock()
+	return c.TCPConn.Close()
+}
+
+func (s *sockets) track(tcp *net.TCPConn) *trackedConn {
+	c := &trackedConn{TCPConn: tcp, set: s}
+	s.mu.Lock()
+	s.open[c] = true
+	s.mu.Unlock()
+	return c
+}
+
+// dial is the http.Transport's DialContext: the connection open made
+// first, then fresh ones.
+func (s *sockets) dial(timeout time.Duration) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		s.mu.Lock()
+		spare := s.spare
+		s.spare = nil
+		s.mu.Unlock()
+		if spare != nil {
+			return spare, nil
+		}
+		conn, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tcp, ok := conn.(*net.TCPConn)
+		if !ok {
+			conn.Close()
+			return nil, fmt.Errorf("dial %s: not a TCP connection (%T)", addr, conn)
+		}
+		return s.track(tcp), nil
+	}
+}
+
+// close closes every connection, with an RST (SO_LINGER 0) if abort.
+func (s *sockets) close(abort bool) {
+	s.mu.Lock()
+	conns := make([]*trackedConn, 0, len(s.open))
+	for c := range s.open {
+		conns = append(conns, c)
+	}
+	s.spare = nil
+	s.mu.Unlock()
+	for _, c := range conns {
+		if abort {
+			// Best effort: if it fails the close is an ordinary one.
+			_ = c.SetLinger(0)
+		}
+		c.Close()
+	}
 }
 
 // Client is a reconnecting client for one endpoint. Not safe for concurrent use.
@@ -124,6 +211,9 @@ func (c *Client[T]) open() (*stack[T], error) {
 		conn.Close()
 		return nil, fmt.Errorf("dial %s: not a TCP connection (%T)", c.cfg.Addr, conn)
 	}
+	if c.cfg.HTTP {
+		return c.openHTTP(tcp)
+	}
 	// Already connected: the transports' Open would only answer ALREADY_OPEN.
 	sock := thrift.NewTSocketFromConnConf(conn, c.cfg.Conf)
 	trans, err := c.cfg.TransportFactory.GetTransport(sock)
@@ -132,17 +222,53 @@ func (c *Client[T]) open() (*stack[T], error) {
 		return nil, err
 	}
 	proto := c.cfg.ProtocolFactory.GetProtocol(trans)
-	return &stack[T]{trans: trans, tcp: tcp, client: c.cfg.NewClient(proto)}, nil
+	return &stack[T]{trans: trans, sockets: newSockets(tcp), client: c.cfg.NewClient(proto)}, nil
+}
+
+// openHTTP builds an HTTP stack: thrift's THttpClient (each Flush is one
+// POST to http://Addr/, Content-Type application/x-thrift) over an
+// http.Client of the stack's own, so no connection of a dropped stack is
+// ever reused. Its Timeout is --timeout-ms for the whole call (request and
+// reply body); its transport dials with --connect-timeout-ms, keeps the
+// connection alive between calls where the server does, and hands the
+// first request the connection open has just made, so a server that
+// refuses connections is retried with backoff like on the other
+// transports. No proxy from the environment. Otherwise net/http's
+// defaults: it asks for gzip (Accept-Encoding: gzip) and inflates a
+// gzipped reply.
+func (c *Client[T]) openHTTP(tcp *net.TCPConn) (*stack[T], error) {
+	socks := newSockets(tcp)
+	tr := &http.Transport{
+		DialContext:     socks.dial(c.cfg.Conf.GetConnectTimeout()),
+		MaxConnsPerHost: 1, // one call at a time: one connection
+	}
+	hc := &http.Client{Transport: tr, Timeout: c.cfg.Conf.GetSocketTimeout()}
+	trans, err := thrift.NewTHttpClientWithOptions("http://"+c.cfg.Addr+"/", thrift.THttpClientOptions{Client: hc})
+	if err != nil {
+		socks.close(false)
+		return nil, err
+	}
+	proto := c.cfg.ProtocolFactory.GetProtocol(trans)
+	return &stack[T]{trans: trans, sockets: socks, idle: tr.CloseIdleConnections, client: c.cfg.NewClient(proto)}, nil
+}
+
+// close drops the stack's transport and sockets.
+func (s *stack[T]) close(abort bool) {
+	// The sockets first. TZlibTransport.Close would otherwise write its
+	// stream's end into a connection being thrown away (and block on a
+	// frozen peer), and it returns before closing the socket at all when
+	// its zlib reader has failed (a reset, a timeout). THttpClient.Close
+	// reads the rest of an unread reply body.
+	s.sockets.close(abort)
+	s.trans.Close()
+	if s.idle != nil {
+		s.idle()
+	}
 }
 
 func (c *Client[T]) drop() {
 	if c.st != nil {
-		// The socket first. TZlibTransport.Close would otherwise write its
-		// stream's end into a connection being thrown away (and block on a
-		// frozen peer), and it returns before closing the socket at all
-		// when its zlib reader has failed (a reset, a timeout).
-		c.st.tcp.Close()
-		c.st.trans.Close()
+		c.st.close(false)
 		c.st = nil
 	}
 }
@@ -154,10 +280,9 @@ func (c *Client[T]) drop() {
 // SO_LINGER 0 makes close discard those bytes and send RST.
 func (c *Client[T]) abort() {
 	if c.st != nil {
-		// Best effort: if it fails the close below is an ordinary one.
-		_ = c.st.tcp.SetLinger(0)
+		c.st.close(true)
+		c.st = nil
 	}
-	c.drop()
 }
 
 // retry is the state of one call's reconnecting: its deadline and where
@@ -242,6 +367,22 @@ func (c *Client[T]) do(name string, idempotent bool, call func(*stack[T]) error)
 		if err == nil {
 			return nil
 		}
+		if c.cfg.HTTP && notSent(err) {
+			// The http.Transport found its kept-alive connection closed
+			// (the server restarted between calls) and could not dial a
+			// new one: no byte of this request left, so even a put goes
+			// again, on a fresh stack, after connect's backoff.
+			c.cfg.Log.Printf("%s: %s not sent (%v); reconnecting", c.cfg.Addr, name, err)
+			c.drop()
+			if r == nil {
+				r = c.newRetry()
+			}
+			if !time.Now().Before(r.deadline) {
+				return fmt.Errorf("%s to %s: %w", name, c.cfg.Addr, err)
+			}
+			attempt--
+			continue
+		}
 		if !IsTransportError(err) {
 			if desynchronised(err) {
 				c.abort() // the stream is in an unknown state
@@ -264,6 +405,13 @@ func (c *Client[T]) do(name string, idempotent bool, call func(*stack[T]) error)
 		c.cfg.Log.Printf("%s: %s failed (%s); reconnecting to retry (attempt %d of %d)",
 			c.cfg.Addr, name, why, attempt+1, CallAttempts)
 	}
+}
+
+// notSent reports an HTTP call that failed dialing its connection, so
+// sent nothing.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // described is a transport error in better words, the error kept beneath.

@@ -1,6 +1,7 @@
 package reconnect
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -60,5 +61,28 @@ func TestTimeoutsAreRecognised(t *testing.T) {
 	}
 	if IsTimeout(thrift.NewTTransportException(thrift.END_OF_FILE, "EOF")) {
 		t.Error("EOF taken for a timeout")
+	}
+}
+
+// An HTTP call whose connection could not be dialed sent nothing, so it
+// may go again even when it is not idempotent; one that broke after
+// connecting may not.
+func TestHTTPDialErrorIsNotSent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	trans, err := thrift.NewTHttpClient("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flushErr := trans.Flush(context.Background())
+	if flushErr == nil || !notSent(flushErr) || !IsTransportError(flushErr) {
+		t.Fatalf("refused POST: %v not taken for an unsent transport error", flushErr)
+	}
+	if notSent(thrift.NewTTransportException(thrift.END_OF_FILE, "EOF")) {
+		t.Fatal("EOF taken for an unsent call")
 	}
 }

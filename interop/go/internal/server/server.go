@@ -1,6 +1,7 @@
-// Package server runs a Thrift TSimpleServer the way interop/SPEC.md asks
-// of every peer's server: LISTENING <port> on stdout once it listens, logs
-// on stderr, SIGTERM or SIGINT stop it with status 0.
+// Package server runs a Thrift TSimpleServer (or, for --transport http, a
+// net/http server with thrift's handler) the way interop/SPEC.md asks of
+// every peer's server: LISTENING <port> on stdout once it listens, logs on
+// stderr, SIGTERM or SIGINT stop it with status 0.
 package server
 
 import (
@@ -10,6 +11,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,9 +24,12 @@ import (
 type Options struct {
 	Addr             string // host:port; port 0 = ephemeral
 	Processor        thrift.TProcessor
-	TransportFactory thrift.TTransportFactory
+	TransportFactory thrift.TTransportFactory // unused with HTTP
 	ProtocolFactory  thrift.TProtocolFactory
-	Describe         string // for the "serving" log line
+	// HTTP serves POST requests with thrift.NewThriftHandlerFunc in a
+	// net/http server instead of a TSimpleServer.
+	HTTP     bool
+	Describe string // for the "serving" log line
 }
 
 // Signals catches SIGTERM and SIGINT. Call it before anything can announce
@@ -39,6 +44,9 @@ func Signals() <-chan os.Signal {
 // Run serves until a signal arrives (status 0) or the server fails
 // (status 1), and returns the exit status.
 func Run(opts Options, signals <-chan os.Signal) int {
+	if opts.HTTP {
+		return runHTTP(opts, signals)
+	}
 	sock, err := thrift.NewTServerSocket(opts.Addr)
 	if err != nil {
 		log.Printf("bad listen address %s: %v", opts.Addr, err)
@@ -77,6 +85,59 @@ func Run(opts Options, signals <-chan os.Signal) int {
 		log.Printf("%v: stopping", sig)
 		if err := server.Stop(); err != nil {
 			log.Printf("stop: %v", err)
+		}
+		<-served
+		return 0
+	case err := <-served:
+		log.Printf("server stopped unexpectedly: %v", err)
+		return 1
+	}
+}
+
+// runHTTP is Run for --transport http: a net/http server on a listener
+// bound here (so the LISTENING line has the real port), every path answered
+// by thrift's handler, which runs the processor on the request body and
+// writes the reply as the response. It answers whatever the request is
+// (any method, path or Content-Type) with 200; a oneway call's 200 comes
+// once the handler has returned, since the processor runs it before the
+// handler ends; it gzips the reply when the client accepts gzip (Go's HTTP
+// client asks for it by default).
+func runHTTP(opts Options, signals <-chan os.Signal) int {
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		log.Printf("cannot listen on %s: %v", opts.Addr, err)
+		return 1
+	}
+	tcpAddr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		ln.Close()
+		log.Printf("listener has no TCP address: %v", ln.Addr())
+		return 1
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", thrift.NewThriftHandlerFunc(logFailures{opts.Processor}, opts.ProtocolFactory, opts.ProtocolFactory))
+	// No timeouts, like the TSimpleServer's connections. net/http retries
+	// Accept errors that are temporary (EMFILE, ENFILE) itself.
+	srv := &http.Server{Handler: mux, ErrorLog: log.Default()}
+
+	if _, err := fmt.Fprintf(os.Stdout, "LISTENING %d\n", tcpAddr.Port); err != nil {
+		ln.Close()
+		log.Printf("cannot announce the port: %v", err)
+		return 1
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Printf("serving %s (%s, model simple: net/http, a goroutine per connection)", tcpAddr, opts.Describe)
+
+	select {
+	case sig := <-signals:
+		log.Printf("%v: stopping", sig)
+		// Shutdown waits for requests in progress (a testOneway sleeping,
+		// say); Close then drops whatever is left.
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close()
 		}
 		<-served
 		return 0
