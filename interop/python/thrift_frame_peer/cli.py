@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Callable
 from typing import NoReturn
 
-from thrift.protocol import TBinaryProtocol, TCompactProtocol, TProtocol
+from thrift.protocol import TBinaryProtocol, TCompactProtocol, TJSONProtocol, TProtocol
 from thrift.transport import TTransport, TZlibTransport
 
 DEFAULT_HOST = "127.0.0.1"
@@ -22,8 +22,8 @@ EXIT_USAGE = 2
 # Names a multiplexed server registers its processors under.
 MULTIPLEXED_NAMES = {"ping": "PingService", "student": "Serv"}
 
-PROTOCOLS = ("binary", "compact")
-TRANSPORTS = ("buffered", "framed", "zlib")
+PROTOCOLS = ("binary", "compact", "json")
+TRANSPORTS = ("buffered", "framed", "zlib", "http")
 SERVICES = ("ping", "student")
 SERVER_MODELS = ("threaded", "simple", "pool")  # default first
 CALLS = ("ping", "output")
@@ -175,12 +175,14 @@ def client_parser() -> argparse.ArgumentParser:
 # --- thrifttest-server / thrifttest-client (SPEC.md, "ThriftTest") -----------------
 
 THRIFTTEST_PORT = 9090  # upstream's cross-test port
-# upstream's names: multi / multic = binary / compact, multiplexed
+# upstream's names: multi / multic / multij = binary / compact / json, multiplexed
 THRIFTTEST_PROTOCOLS = {
     "binary": ("binary", False),
     "compact": ("compact", False),
+    "json": ("json", False),
     "multi": ("binary", True),
     "multic": ("compact", True),
+    "multij": ("json", True),
 }
 # upstream's --server-type names -> the models of build_server (server.py)
 THRIFTTEST_SERVER_TYPES = {"simple": "simple", "threaded": "threaded", "thread-pool": "pool"}
@@ -191,7 +193,7 @@ def _thrifttest_common(parser: argparse.ArgumentParser) -> None:
         "--protocol",
         choices=THRIFTTEST_PROTOCOLS,
         default="binary",
-        help="multi / multic: binary / compact, multiplexed; default %(default)s",
+        help="multi / multic / multij: binary / compact / json, multiplexed; default %(default)s",
     )
     parser.add_argument("--transport", choices=TRANSPORTS, default="buffered", help="default %(default)s")
     parser.add_argument(
@@ -273,7 +275,12 @@ def protocol_factory(name: str, transport: str) -> TProtocol.TProtocolFactory:
     extension is an error, not a silent slowdown. Except on zlib: the
     accelerated protocols read TZlibTransport through its cstringio_refill,
     which drops the inflated bytes its read() left over (thrift 0.25), so a
-    message of more than 4 KiB stalls; the pure-Python protocols read it whole."""
+    message of more than 4 KiB stalls; the pure-Python protocols read it whole.
+    JSON has no accelerated form: the library's pure-Python TJSONProtocol.
+    (On an http client the accelerated protocols still write accelerated, but
+    the generated code decodes in Python: THttpClient is no CReadableTransport.)"""
+    if name == "json":
+        return TJSONProtocol.TJSONProtocolFactory()
     if transport == "zlib":
         if name == "binary":
             return TBinaryProtocol.TBinaryProtocolFactory(strictRead=True, strictWrite=True)
@@ -297,11 +304,26 @@ class ZlibTransportFactory(TZlibTransport.TZlibTransportFactory):
         return super().getTransport(trans, compresslevel=zlib.Z_DEFAULT_COMPRESSION)
 
 
-def transport_factory(name: str) -> TTransport.TTransportFactoryBase:
+class BufferedZlibTransportFactory(ZlibTransportFactory):
+    """json on zlib: the same TZlibTransport, over a TBufferedTransport on the
+    socket (the bytes on the wire are the same). TZlibTransport.readComp(sz)
+    reads sz compressed bytes from the transport beneath when its inflated
+    buffer runs dry, and TJSONProtocol reads one byte at a time: straight on
+    the socket that is one recv() per compressed byte, 3.5 s for a 1 MiB ping
+    (past the 2 s call timeout). The buffer beneath turns them into 4 KiB
+    reads. Binary and compact read whole strings at once and stay on the socket."""
+
+    def getTransport(self, trans):
+        return super().getTransport(TTransport.TBufferedTransport(trans))
+
+
+def transport_factory(name: str, protocol: str = "") -> TTransport.TTransportFactoryBase:
+    """The socket transport's factory; http has none (THttpClient on the client,
+    THttpServer on the server: server.py and client.py build those)."""
     if name == "buffered":
         return TTransport.TBufferedTransportFactory()
     if name == "framed":
         return TTransport.TFramedTransportFactory()
     if name == "zlib":
-        return ZlibTransportFactory()
+        return BufferedZlibTransportFactory() if protocol == "json" else ZlibTransportFactory()
     raise UsageError(f"unsupported transport {name!r}")

@@ -1,13 +1,16 @@
 """ping-client: a reconnecting Thrift client (interop/SPEC.md, "Reconnect behaviour").
 
 ThriftClient owns one connection stack: TSocket -> transport -> protocol
-(-> TMultiplexedProtocol) -> generated client. After a transport error the whole
-stack is thrown away and a new one is built; a used transport is never re-opened.
+(-> TMultiplexedProtocol) -> generated client, or for --transport http
+THttpClient -> protocol -> ... (THttpClient makes a TCP connection per call).
+After a transport error the whole stack is thrown away and a new one is built;
+a used transport is never re-opened.
 """
 
 import argparse
 import collections
 import contextlib
+import http.client
 import itertools
 import json
 import logging
@@ -25,7 +28,7 @@ from typing import Any
 from thrift.protocol.TMultiplexedProtocol import TMultiplexedProtocol
 from thrift.protocol.TProtocol import TProtocolException
 from thrift.Thrift import TApplicationException, TException
-from thrift.transport import TSocket
+from thrift.transport import THttpClient, TSocket
 from thrift.transport.TTransport import TTransportException
 
 from . import _gen, cli
@@ -44,6 +47,14 @@ _NOT_RETRIABLE_TRANSPORT = {
     TTransportException.NEGATIVE_SIZE,
     TTransportException.INVALID_CLIENT_TYPE,
 }
+
+
+# What a failed call can raise below the protocol: the socket transports raise
+# TTransportException (wrapping the OSError); THttpClient lets http.client's
+# errors through as they are: OSError (refused, reset, timeout; RemoteDisconnected
+# is a ConnectionResetError), http.client.HTTPException (IncompleteRead, a bad
+# status line), and TTransportBase.readAll raises EOFError on a short body.
+TRANSPORT_ERRORS = (TTransportException, OSError, EOFError, http.client.HTTPException)
 
 
 # The program name log lines start with; thrifttest-client sets its own.
@@ -79,6 +90,12 @@ def describe(exc: BaseException, phase: str, timeout_ms: int) -> str:
         inner = exc
     if isinstance(inner, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the server closed the connection without an HTTP response"
+    if isinstance(exc, EOFError):
+        return "end of file (the HTTP reply body ended early)"
+    if isinstance(exc, http.client.HTTPException):
+        return f"HTTP error: {type(exc).__name__}: {exc}"
     if isinstance(inner, BrokenPipeError):
         return "broken pipe (the server closed the connection while we were sending)"
     if isinstance(inner, ConnectionResetError):
@@ -179,7 +196,8 @@ class ThriftClient:
         self.endpoint = format_endpoint(host, port)
         self.settings = settings
         self._pfactory = cli.protocol_factory(settings.protocol, settings.transport)
-        self._tfactory = cli.transport_factory(settings.transport)
+        self.http = settings.transport == "http"
+        self._tfactory = None if self.http else cli.transport_factory(settings.transport, settings.protocol)
         if client_class is None:
             if settings.service == "ping":
                 client_class = _gen.ping_service().Client
@@ -199,6 +217,9 @@ class ThriftClient:
 
     def init_client(self) -> None:
         """Build a complete new stack and open it; on failure nothing is kept."""
+        if self.http:
+            self._init_http_client()
+            return
         sock = TSocket.TSocket(self.host, self.port)
         sock.setTimeout(self.settings.connect_timeout_ms)
         transport = self._tfactory.getTransport(sock)
@@ -215,6 +236,24 @@ class ThriftClient:
             raise
         self.socket, self.transport, self.protocol, self.client = sock, transport, protocol, client
 
+    def _init_http_client(self) -> None:
+        """THttpClient's open() only creates an http.client.HTTPConnection; its
+        flush() (one per call) closes the last one and connects anew. So the
+        stack's "connect" is a TCP connect with --connect-timeout-ms, closed at
+        once: a server that refuses is retried with backoff here, as on the
+        other transports, not by spending call attempts. setTimeout applies
+        --timeout-ms to each call's connect and to each send and receive."""
+        with socket.create_connection((self.host, self.port), timeout=self.settings.connect_timeout_ms / 1000.0):
+            pass
+        transport = THttpClient.THttpClient(f"http://{self.endpoint}/")
+        transport.setTimeout(self.settings.timeout_ms)
+        protocol = self._pfactory.getProtocol(transport)
+        if self._mux_name:
+            protocol = TMultiplexedProtocol(protocol, self._mux_name)
+        client = self._client_class(protocol)
+        transport.open()
+        self.socket, self.transport, self.protocol, self.client = None, transport, protocol, client
+
     def close(self, abort: bool = False) -> None:
         """Drop the stack. abort=True (after a failed call) makes the close an
         RST: the request may still sit unsent in the kernel's send queue, and an
@@ -223,10 +262,11 @@ class ThriftClient:
         seconds later, after newer calls. SO_LINGER {on, 0 s} discards it."""
         sock, transport = self.socket, self.transport
         self.socket = self.transport = self.protocol = self.client = None
-        if abort and sock is not None and sock.handle is not None:
+        handle = sock.handle if sock is not None else _http_socket(transport)
+        if abort and handle is not None:
             # Best effort: if it fails the close below is an ordinary one.
             with contextlib.suppress(OSError):
-                sock.handle.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                handle.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         if transport is not None:
             # It is being thrown away; nothing to do about a failing close.
             with contextlib.suppress(Exception):
@@ -290,6 +330,8 @@ class ThriftClient:
         """Cheap check (a non-blocking MSG_PEEK) that the server has not closed
         the connection since the last call, e.g. because it was restarted: then
         even a put can go to the new server instead of failing as "unknown"."""
+        if self.http:
+            return True  # THttpClient keeps no connection between calls
         try:
             return self.socket is not None and self.socket.isOpen()
         except OSError:
@@ -320,8 +362,21 @@ class ThriftClient:
                 return getattr(self.client, method)(*args)
             except raises:
                 raise
-            except (TTransportException, OSError) as exc:
+            except TRANSPORT_ERRORS as exc:
                 why = describe(exc, "call", self.settings.timeout_ms)
+                if self.http and isinstance(exc, ConnectionRefusedError):
+                    # THttpClient connects in each call's flush(): refused, it
+                    # sent nothing, so even a put goes again, after the
+                    # reconnect's backoff, without spending an attempt.
+                    log(f"{self.endpoint}: {method} not sent: {why}; reconnecting")
+                    self._discard_broken(abort=False)
+                    if deadline is None:
+                        deadline = time.monotonic() + self.settings.reconnect_deadline_s
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise CallError(f"{why} (gave up after {self.settings.reconnect_deadline_s:g} s)") from None
+                    time.sleep(min(remaining, backoff.next_pause()))
+                    continue
                 timed_out = is_timeout(exc)
                 self._discard_broken()
                 attempts += 1
@@ -376,6 +431,14 @@ class ThriftClient:
 
     def send_put(self, student: Any) -> int:
         return self.call("put", student, retry=False)
+
+
+def _http_socket(transport: Any) -> socket.socket | None:
+    """The socket of a THttpClient's current http.client.HTTPConnection, for
+    SO_LINGER (the library keeps it private: _THttpClient__http)."""
+    if not isinstance(transport, THttpClient.THttpClient):
+        return None
+    return getattr(getattr(transport, "_THttpClient__http", None), "sock", None)
 
 
 # --- payloads -------------------------------------------------------------------

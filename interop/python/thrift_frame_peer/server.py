@@ -1,4 +1,6 @@
-"""ping-server: PingService / Serv on TSimpleServer, TThreadedServer or TThreadPoolServer.
+"""ping-server: PingService / Serv on TSimpleServer, TThreadedServer or TThreadPoolServer,
+or for --transport http on THttpServer (simple: http.server.HTTPServer, threaded:
+http.server.ThreadingHTTPServer).
 
 serve() is the part thrifttest-server shares: it takes a ready processor.
 
@@ -16,6 +18,7 @@ daemons and do not hold the exit up.
 import argparse
 import contextlib
 import errno
+import http.server
 import logging
 import signal
 import socket
@@ -23,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from thrift.server import TServer
+from thrift.server import THttpServer, TServer
 from thrift.Thrift import TException, TProcessor
 from thrift.TMultiplexedProcessor import TMultiplexedProcessor
 from thrift.transport import TSocket
@@ -127,7 +130,7 @@ def build_server(
     # One transport factory for input and one for output: TZlibTransportFactory
     # hands out its last transport again when asked for the same socket, from a
     # single slot that concurrent connection threads would otherwise share.
-    factories = (cli.transport_factory(transport), cli.transport_factory(transport))
+    factories = (cli.transport_factory(transport, protocol), cli.transport_factory(transport, protocol))
     pfactory = cli.protocol_factory(protocol, transport)
     stack = (*factories, pfactory, pfactory)
     if model == "simple":
@@ -139,6 +142,59 @@ def build_server(
         server.setNumThreads(workers)
         return server
     raise cli.UsageError(f"unsupported server model {model!r}")
+
+
+class _NoDelayAccept:
+    """For THttpServer's server_class: TCP_NODELAY on accepted connections, and
+    a pause after a momentary accept failure (socketserver ignores the OSError
+    and would otherwise retry at once, spinning while no descriptor is free)."""
+
+    def get_request(self):
+        try:
+            conn, addr = super().get_request()
+        except OSError as exc:
+            if exc.errno in _TRANSIENT_ACCEPT_ERRNOS:
+                log.warning("accept failed: %s", exc)
+                time.sleep(0.05)
+            raise
+        with contextlib.suppress(OSError):
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
+
+
+class _HTTPServer(_NoDelayAccept, http.server.HTTPServer):
+    pass
+
+
+class _ThreadingHTTPServer(_NoDelayAccept, http.server.ThreadingHTTPServer):
+    pass  # daemon_threads = True: connection threads do not hold the exit up
+
+
+HTTP_SERVER_CLASSES = {"simple": _HTTPServer, "threaded": _ThreadingHTTPServer}
+
+
+def http_server_class(model: str, host: str, port: int) -> type:
+    """THttpServer's server_class for `model` (simple, threaded; others exit 2),
+    of the address family `host` resolves to (socketserver binds AF_INET unless told)."""
+    if model not in HTTP_SERVER_CLASSES:
+        raise cli.UsageError(f"server model {model!r} is not supported with --transport http (simple or threaded)")
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except OSError:
+        family = socket.AF_INET  # the bind reports it
+    base = HTTP_SERVER_CLASSES[model]
+    return base if family == socket.AF_INET else type(base.__name__, (base,), {"address_family": family})
+
+
+def build_http_server(
+    server_class: type, protocol: str, processor: TProcessor, host: str, port: int
+) -> THttpServer.THttpServer:
+    """The library's THttpServer; its constructor binds and listens (OSError).
+    It answers each POST after processing it, except a message typed ONEWAY,
+    answered before (a 200 head without Content-Length, no body), and speaks
+    HTTP/1.0: the connection is closed after each response (README)."""
+    pfactory = cli.protocol_factory(protocol, "http")
+    return THttpServer.THttpServer(processor, (host, port), pfactory, pfactory, server_class=server_class)
 
 
 def _on_signal(signum: int, _frame: object) -> None:
@@ -169,11 +225,17 @@ def serve(
     the log) and the server, listen, print `LISTENING <port>` and serve until
     SIGTERM/SIGINT (0) or a failure (1); usage errors exit 2."""
     _setup_logging(prog)
+    server_socket: ServerSocket | None = None
+    server: TServer.TServer | None = None
+    server_class: type | None = None
     try:
         cli.require_fastbinary()
+        if transport == "http":
+            server_class = http_server_class(model, host, port)
         processor, served = build_processor()
-        server_socket = ServerSocket(host=host, port=port)
-        server = build_server(model, workers, protocol, transport, processor, server_socket)
+        if transport != "http":
+            server_socket = ServerSocket(host=host, port=port)
+            server = build_server(model, workers, protocol, transport, processor, server_socket)
     except cli.UsageError as exc:
         cli.usage_exit(prog, str(exc))
     except (RuntimeError, _gen.MissingBuild) as exc:
@@ -186,11 +248,15 @@ def serve(
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
         try:
-            server_socket.listen()
+            if server_class is not None:
+                server = build_http_server(server_class, protocol, processor, host, port)
+                bound = server.httpd.socket.getsockname()[1]
+            else:
+                server_socket.listen()
+                bound = server_socket.bound_port
         except OSError as exc:
             log.error("cannot listen on %s:%s: %s", host, port, exc)
             return cli.EXIT_FAILURE
-        bound = server_socket.bound_port
         pool = f", {workers} workers" if model == "pool" else ""
         log.info("serving %s on %s:%d (%s, %s, %s%s)", served, host, bound, protocol, transport, model, pool)
         print(f"LISTENING {bound}", flush=True)
@@ -207,7 +273,10 @@ def serve(
         log.error("server failed: %s", exc)
         return cli.EXIT_FAILURE
     finally:
-        server_socket.close()
+        if server_socket is not None:
+            server_socket.close()
+        elif isinstance(server, THttpServer.THttpServer):
+            server.httpd.server_close()
 
 
 def main(argv: list[str] | None = None) -> int:
