@@ -303,3 +303,42 @@ fn a_reply_is_read_without_reading_past_its_response() {
     assert_eq!(input.read_string().expect("string"), "hi");
     input.read_message_end().expect("end");
 }
+
+/// The thrift crate's exception path (`handle_process_result`, as every
+/// generated processor uses it) flushes inside the message, before its end:
+/// over HTTP that must still be one response holding the whole message.
+#[test]
+fn an_exception_reply_is_one_response_with_the_whole_message() {
+    for protocol in Protocol::ALL {
+        let replies = Sink::default();
+        let mut stack = wire(protocol, 1 << 20)
+            .server_stack(Cursor::new(request_bytes(protocol, "x")), replies.clone());
+        let ident = stack.input.read_message_begin().expect("begin");
+        let failed = Err(thrift::Error::Application(thrift::ApplicationError::new(
+            thrift::ApplicationErrorKind::InternalError,
+            "handler failed",
+        )));
+        thrift::server::handle_process_result(&ident, failed, &mut *stack.output)
+            .expect("exception written");
+        let answer = replies.take();
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        assert_eq!(
+            text.matches("HTTP/1.1 200 OK").count(),
+            1,
+            "{protocol}: {text}"
+        );
+        let (mut input, _) = wire(protocol, 1 << 20).client_stack(
+            Cursor::new(answer),
+            io::sink(),
+            &HttpTarget::new("h", "/"),
+        );
+        let reply = input.read_message_begin().expect("reply");
+        assert_eq!(reply.message_type, TMessageType::Exception, "{protocol}");
+        let error = thrift::Error::read_application_error_from_in_protocol(&mut *input)
+            .expect("the exception");
+        assert_eq!(error.message, "handler failed");
+        input
+            .read_message_end()
+            .expect("the whole message, its end included");
+    }
+}

@@ -19,6 +19,10 @@ pub struct TJsonOutputProtocol<W: Write> {
     context: Context,
     outer: Vec<Context>,
     scratch: Vec<u8>,
+    /// A message was begun and not ended: `flush` waits for its `]`. The
+    /// thrift crate's exception path flushes before `write_message_end`,
+    /// which over framed or HTTP transport would send the message in two.
+    message_open: bool,
 }
 
 impl<W: Write> TJsonOutputProtocol<W> {
@@ -29,6 +33,7 @@ impl<W: Write> TJsonOutputProtocol<W> {
             context: Context::Top,
             outer: Vec::new(),
             scratch: Vec::new(),
+            message_open: false,
         }
     }
 
@@ -131,6 +136,7 @@ fn escape_into(s: &[u8], out: &mut Vec<u8>) {
 
 impl<W: Write> TOutputProtocol for TJsonOutputProtocol<W> {
     fn write_message_begin(&mut self, identifier: &TMessageIdentifier) -> thrift::Result<()> {
+        self.message_open = true;
         self.context = Context::Top;
         self.outer.clear();
         self.open(b'[', Context::list())?;
@@ -141,6 +147,7 @@ impl<W: Write> TOutputProtocol for TJsonOutputProtocol<W> {
     }
 
     fn write_message_end(&mut self) -> thrift::Result<()> {
+        self.message_open = false;
         self.close(b']')
     }
 
@@ -266,7 +273,9 @@ impl<W: Write> TOutputProtocol for TJsonOutputProtocol<W> {
     }
 
     fn flush(&mut self) -> thrift::Result<()> {
-        self.writer.flush()?;
+        if !self.message_open {
+            self.writer.flush()?;
+        }
         Ok(())
     }
 
