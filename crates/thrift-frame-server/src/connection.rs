@@ -192,7 +192,6 @@ impl Connection {
             warn!("conn#{id} {peer}: could not set up the socket: {e}");
             return;
         }
-        let observer = RequestObserver::new();
         let ServerStack {
             input,
             output,
@@ -216,6 +215,17 @@ impl Connection {
             traced(input, output, &format!("conn#{id} {peer}"))
         } else {
             (input, output)
+        };
+        // Over HTTP a oneway call's POST is answered once it is read, not
+        // after its handler: the client waits for that answer.
+        let observer = match &http {
+            Some(exchange) => {
+                let exchange = exchange.clone();
+                RequestObserver::with_oneway_hook(move || {
+                    let _ = exchange.answer_unanswered();
+                })
+            }
+            None => RequestObserver::new(),
         };
         let mut input = ObservedInputProtocol::new(input, observer.clone());
 

@@ -49,22 +49,47 @@ pub enum RequestOutcome {
 struct State {
     name: Option<String>,
     sequence_number: i32,
+    oneway: bool,
     /// Nesting depth of structs currently being read.
     depth: usize,
     ended: bool,
     error: Option<thrift::Error>,
 }
 
+/// Called when a oneway call's arguments have been read, before its handler.
+type OnewayRead = Arc<dyn Fn() + Send + Sync>;
+
 /// The shared record of the current request, read by the connection loop.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RequestObserver {
     state: Arc<Mutex<State>>,
+    oneway_read: Option<OnewayRead>,
+}
+
+impl std::fmt::Debug for RequestObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestObserver")
+            .field("state", &self.state)
+            .field("oneway_read", &self.oneway_read.is_some())
+            .finish()
+    }
 }
 
 impl RequestObserver {
     /// An observer with nothing recorded yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An observer that also calls `hook` once a call sent as oneway
+    /// (`TMessageType::OneWay`) has been read whole, before its handler
+    /// runs: an HTTP server answers the POST then, as the client waits for
+    /// nothing but the answer.
+    pub fn with_oneway_hook(hook: impl Fn() + Send + Sync + 'static) -> Self {
+        RequestObserver {
+            state: Arc::default(),
+            oneway_read: Some(Arc::new(hook)),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -143,6 +168,7 @@ impl<P: TInputProtocol> TInputProtocol for ObservedInputProtocol<P> {
             let mut state = self.observer.lock();
             state.name = Some(ident.name.clone());
             state.sequence_number = ident.sequence_number;
+            state.oneway = ident.message_type == thrift::protocol::TMessageType::OneWay;
             state.depth = 0;
             state.ended = false;
         }
@@ -170,8 +196,14 @@ impl<P: TInputProtocol> TInputProtocol for ObservedInputProtocol<P> {
         if r.is_ok() {
             let mut state = self.observer.lock();
             state.depth = state.depth.saturating_sub(1);
+            let mut oneway_read = false;
             if state.depth == 0 && state.name.is_some() {
                 state.ended = true;
+                oneway_read = state.oneway;
+            }
+            drop(state);
+            if let (true, Some(hook)) = (oneway_read, &self.observer.oneway_read) {
+                hook();
             }
         }
         self.note(r)
