@@ -272,9 +272,10 @@ fn over_http_a_failed_post_of_ping_is_retried_and_of_put_is_an_unknown_outcome()
 }
 
 /// An HTTP/1.0 server as Python's THttpServer is: each connection answers
-/// one request, with no Content-Length, then sends FIN. Counts the requests
-/// a client sent into a connection after that FIN.
-fn http10_server() -> Result<(SocketAddr, Arc<AtomicUsize>)> {
+/// one request, with no Content-Length, then sends FIN, `close_after` the
+/// response (Python closes once its handler has returned). Counts the
+/// requests a client sent into a connection after the response.
+fn http10_server(close_after: Duration) -> Result<(SocketAddr, Arc<AtomicUsize>)> {
     use std::io::Write;
     use std::sync::Mutex;
 
@@ -314,6 +315,9 @@ fn http10_server() -> Result<(SocketAddr, Arc<AtomicUsize>)> {
                 conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: application/x-thrift\r\n\r\n")
                     .ok()?;
                 conn.write_all(&bytes[body_at..]).ok()?;
+                // The client must read to the close, or it may send its
+                // next call into this connection before the FIN comes.
+                thread::sleep(close_after);
                 conn.shutdown(std::net::Shutdown::Write).ok()?;
                 conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
                 if matches!(conn.read(&mut [0u8; 64]), Ok(n) if n > 0) {
@@ -328,7 +332,14 @@ fn http10_server() -> Result<(SocketAddr, Arc<AtomicUsize>)> {
 
 #[test]
 fn over_http_a_connection_the_server_closed_after_its_response_is_not_reused() -> Result<()> {
-    let (addr, late) = http10_server()?;
+    for close_after in [Duration::ZERO, Duration::from_millis(100)] {
+        http10_server_is_not_sent_into(close_after)?;
+    }
+    Ok(())
+}
+
+fn http10_server_is_not_sent_into(close_after: Duration) -> Result<()> {
+    let (addr, late) = http10_server(close_after)?;
     let mut client = ping_client(http_config(addr), false)?;
     for text in ["a", "bb", "ccc", "dddd"] {
         ensure!(client.ping(text)? == format!("receive len: {}", text.len()));

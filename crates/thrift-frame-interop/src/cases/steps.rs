@@ -63,6 +63,9 @@ pub(crate) fn client_command(plan: &CellPlan, port: u16, case_flags: &[&str]) ->
     )
 }
 
+/// The call timeout of json cells' clients, unless the case sets one.
+pub(crate) const JSON_CALL_TIMEOUT_MS: &str = "10000";
+
 /// A client of `cell` against `host:port`: wire flags, `extra` (such as
 /// `--multiplexed`), `--json`, then the case's flags.
 pub(crate) fn remote_client_command(
@@ -76,6 +79,12 @@ pub(crate) fn remote_client_command(
     let mut args = wire_args(cell, host, port);
     args.extend(extra.iter().cloned());
     args.push("--json".to_owned());
+    // Python's TJSONProtocol is pure Python (no C accelerator): a 1 MiB
+    // call, or 8 clients' 64 KiB calls, can take it longer than the
+    // default 2 s call timeout on a loaded machine.
+    if cell.protocol == "json" && !case_flags.contains(&"--timeout-ms") {
+        args.extend(["--timeout-ms".to_owned(), JSON_CALL_TIMEOUT_MS.to_owned()]);
+    }
     args.extend(case_flags.iter().map(|flag| flag.to_string()));
     CommandLine {
         program: program.to_owned(),

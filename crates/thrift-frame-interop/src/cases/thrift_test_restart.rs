@@ -57,7 +57,10 @@ impl InteropCase for ThriftTestRestart {
         let restarted = start_server(plan, port, false, "restarted server")?;
         let run = client.finish(&plan.deadline)?;
         let verdict = judge(&run, false, LOOPS)?;
-        if verdict.reconnects < 1 {
+        // Over HTTP a client may open a connection per call (Python's
+        // THttpClient does): then the restart costs it no reconnect, and
+        // three passing loops across it are the proof.
+        if verdict.reconnects < 1 && plan.cell.transport != "http" {
             return Err(CaseError::Failed(format!(
                 "every loop passed, but the last loop line says 0 reconnects: the client \
                  never noticed the restart ({})",

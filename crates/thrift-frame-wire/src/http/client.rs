@@ -132,6 +132,8 @@ pub struct HttpResponseReader<R> {
     max_body: u64,
     /// The server said it closes after the current response.
     closing: bool,
+    /// A close-delimited body, read whole (see `next_response`).
+    held: Option<io::Cursor<Vec<u8>>>,
 }
 
 impl<R: Read> HttpResponseReader<R> {
@@ -142,6 +144,7 @@ impl<R: Read> HttpResponseReader<R> {
             incoming: Incoming::new(reader, crate::IO_BUFFER_BYTES, MAX_HEAD_BYTES, max_body),
             max_body,
             closing: false,
+            held: None,
         }
     }
 
@@ -184,7 +187,32 @@ impl<R: Read> HttpResponseReader<R> {
             if head.status != 200 {
                 return Err(self.failed_status(&head));
             }
+            if self.incoming.body == Body::UntilClose {
+                // The body ends where the connection does (Python's HTTP/1.0
+                // server): read it to that end now, so the close is seen
+                // before the next call could be sent into the connection.
+                self.held = Some(io::Cursor::new(self.read_to_close()?));
+            }
             return Ok(true);
+        }
+    }
+
+    /// The rest of a close-delimited body, at most `max_body` bytes.
+    fn read_to_close(&mut self) -> io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let n = self.incoming.read_body(&mut chunk)?;
+            if n == 0 {
+                return Ok(body);
+            }
+            if (body.len() + n) as u64 > self.max_body {
+                return Err(invalid(format!(
+                    "the server's response exceeds the limit of {} bytes",
+                    self.max_body
+                )));
+            }
+            body.extend_from_slice(&chunk[..n]);
         }
     }
 
@@ -221,6 +249,13 @@ impl<R: Read> Read for HttpResponseReader<R> {
             return Ok(0);
         }
         loop {
+            if let Some(held) = &mut self.held {
+                let n = held.read(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+                self.held = None;
+            }
             if self.incoming.body != Body::Done {
                 let n = self.incoming.read_body(buf)?;
                 if n > 0 {
