@@ -275,7 +275,10 @@ fn over_http_a_failed_post_of_ping_is_retried_and_of_put_is_an_unknown_outcome()
 /// one request, with no Content-Length, then sends FIN, `close_after` the
 /// response (Python closes once its handler has returned). Counts the
 /// requests a client sent into a connection after the response.
-fn http10_server(close_after: Duration) -> Result<(SocketAddr, Arc<AtomicUsize>)> {
+fn http10_server(
+    close_after: Duration,
+    with_length: bool,
+) -> Result<(SocketAddr, Arc<AtomicUsize>)> {
     use std::io::Write;
     use std::sync::Mutex;
 
@@ -312,9 +315,17 @@ fn http10_server(close_after: Duration) -> Result<(SocketAddr, Arc<AtomicUsize>)
                     .ok()?;
                 let bytes = response.0.lock().ok()?.clone();
                 let body_at = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-                conn.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: application/x-thrift\r\n\r\n")
-                    .ok()?;
-                conn.write_all(&bytes[body_at..]).ok()?;
+                let body = &bytes[body_at..];
+                let length = if with_length {
+                    format!("Content-Length: {}\r\n", body.len())
+                } else {
+                    String::new()
+                };
+                let head = format!(
+                    "HTTP/1.0 200 OK\r\nContent-Type: application/x-thrift\r\n{length}\r\n"
+                );
+                conn.write_all(head.as_bytes()).ok()?;
+                conn.write_all(body).ok()?;
                 // The client must read to the close, or it may send its
                 // next call into this connection before the FIN comes.
                 thread::sleep(close_after);
@@ -332,14 +343,15 @@ fn http10_server(close_after: Duration) -> Result<(SocketAddr, Arc<AtomicUsize>)
 
 #[test]
 fn over_http_a_connection_the_server_closed_after_its_response_is_not_reused() -> Result<()> {
-    for close_after in [Duration::ZERO, Duration::from_millis(100)] {
-        http10_server_is_not_sent_into(close_after)?;
+    let later = Duration::from_millis(100);
+    for (close_after, with_length) in [(Duration::ZERO, false), (later, false), (later, true)] {
+        http10_server_is_not_sent_into(close_after, with_length)?;
     }
     Ok(())
 }
 
-fn http10_server_is_not_sent_into(close_after: Duration) -> Result<()> {
-    let (addr, late) = http10_server(close_after)?;
+fn http10_server_is_not_sent_into(close_after: Duration, with_length: bool) -> Result<()> {
+    let (addr, late) = http10_server(close_after, with_length)?;
     let mut client = ping_client(http_config(addr), false)?;
     for text in ["a", "bb", "ccc", "dddd"] {
         ensure!(client.ping(text)? == format!("receive len: {}", text.len()));

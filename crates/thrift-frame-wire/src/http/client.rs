@@ -96,6 +96,7 @@ struct ResponseHead {
     content_length: Option<String>,
     chunked: bool,
     close: bool,
+    keep_alive: bool,
 }
 
 fn parse_response(buf: &[u8]) -> Result<Option<(usize, ResponseHead)>, String> {
@@ -116,6 +117,7 @@ fn parse_response(buf: &[u8]) -> Result<Option<(usize, ResponseHead)>, String> {
             content_length: header(h, "content-length").map(str::to_owned),
             chunked: has_token(header(h, "transfer-encoding"), "chunked"),
             close: has_token(header(h, "connection"), "close"),
+            keep_alive: has_token(header(h, "connection"), "keep-alive"),
         },
     )))
 }
@@ -161,7 +163,7 @@ impl<R: Read> HttpResponseReader<R> {
             if (100..200).contains(&head.status) {
                 continue;
             }
-            self.closing = head.close || head.minor_version == 0;
+            self.closing = head.close || (head.minor_version == 0 && !head.keep_alive);
             if head.chunked {
                 self.incoming.start_chunked();
             } else if let Some(length) = &head.content_length {
@@ -187,17 +189,21 @@ impl<R: Read> HttpResponseReader<R> {
             if head.status != 200 {
                 return Err(self.failed_status(&head));
             }
-            if self.incoming.body == Body::UntilClose {
-                // The body ends where the connection does (Python's HTTP/1.0
-                // server): read it to that end now, so the close is seen
-                // before the next call could be sent into the connection.
-                self.held = Some(io::Cursor::new(self.read_to_close()?));
+            if self.closing || self.incoming.body == Body::UntilClose {
+                // The server closes after this response (Python's HTTP/1.0
+                // server, or `Connection: close`): read the body and wait
+                // for the close now, so the next call is never sent into a
+                // connection whose FIN is still on its way.
+                let body = self.read_to_close()?;
+                self.incoming.body = Body::UntilClose;
+                self.read_to_close()?;
+                self.held = Some(io::Cursor::new(body));
             }
             return Ok(true);
         }
     }
 
-    /// The rest of a close-delimited body, at most `max_body` bytes.
+    /// The rest of the current body, at most `max_body` bytes.
     fn read_to_close(&mut self) -> io::Result<Vec<u8>> {
         let mut body = Vec::new();
         let mut chunk = vec![0u8; 64 * 1024];
