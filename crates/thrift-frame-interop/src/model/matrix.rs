@@ -66,15 +66,34 @@ impl ServerModel {
     }
 }
 
-/// Cases that run only on some wires (`protocol/transport`), to keep the
+/// Cells that run only on some wires (`protocol/transport`), to keep the
 /// run short: the slow failure cases need not cross every wire to prove
-/// recovery on each transport.
+/// recovery on each transport, nor a slow peer's slowest protocol.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Subset {
-    pub cases: Vec<String>,
+    /// The cases it keeps to `wires`; absent: every case.
+    #[serde(default)]
+    pub cases: Option<Vec<String>>,
+    /// Only cells with one of these peers on either side; absent: all.
+    #[serde(default)]
+    pub peers: Option<Vec<String>>,
     /// `protocol/transport` names, e.g. `json/http`.
     pub wires: Vec<String>,
+}
+
+impl Subset {
+    fn covers(&self, case: Case, client: &str, server: &str) -> bool {
+        let case_listed = self
+            .cases
+            .as_ref()
+            .is_none_or(|cases| cases.iter().any(|c| c == case.name()));
+        let peer_listed = self
+            .peers
+            .as_ref()
+            .is_none_or(|peers| peers.iter().any(|p| p == client || p == server));
+        case_listed && peer_listed
+    }
 }
 
 /// The whole matrix file.
@@ -130,13 +149,12 @@ impl Matrix {
         Ok(matrix)
     }
 
-    /// Whether `case` runs on this wire: every wire, unless a subset lists
-    /// the case.
-    fn runs_on(&self, case: Case, protocol: &str, transport: &str) -> bool {
-        let wire = format!("{protocol}/{transport}");
+    /// Whether the cell runs: on every wire, unless a subset covers it.
+    fn runs_on(&self, case: Case, client: &str, server: &str, wire: (&str, &str)) -> bool {
+        let wire = format!("{}/{}", wire.0, wire.1);
         self.subsets
             .iter()
-            .filter(|s| s.cases.iter().any(|c| c == case.name()))
+            .filter(|s| s.covers(case, client, server))
             .all(|s| s.wires.contains(&wire))
     }
 
@@ -146,8 +164,17 @@ impl Matrix {
             return Err("no [[peer]] entries".into());
         }
         for subset in &self.subsets {
-            if let Some(case) = subset.cases.iter().find(|c| Case::from_name(c).is_none()) {
+            let cases = subset.cases.iter().flatten();
+            if let Some(case) = cases.clone().find(|c| Case::from_name(c).is_none()) {
                 return Err(format!("[[subset]]: unknown case `{case}`"));
+            }
+            if let Some(peer) = subset
+                .peers
+                .iter()
+                .flatten()
+                .find(|p| self.peer(p).is_none())
+            {
+                return Err(format!("[[subset]]: unknown peer `{peer}`"));
             }
             for wire in &subset.wires {
                 let known = wire.split_once('/').is_some_and(|(p, t)| {
@@ -300,7 +327,10 @@ impl Matrix {
                             let cases = Case::ALL
                                 .into_iter()
                                 .filter(|case| selected(&selection.cases, case.name()))
-                                .filter(|case| self.runs_on(*case, protocol, transport))
+                                .filter(|case| {
+                                    let wire = (protocol.as_str(), transport.as_str());
+                                    self.runs_on(*case, &client.name, &server.name, wire)
+                                })
                                 .filter(|case| match case.scope() {
                                     ModelScope::EveryModel => true,
                                     ModelScope::DefaultModel => model.name == server.default_model,
@@ -563,6 +593,19 @@ mod tests {
         assert!(cells
             .iter()
             .any(|c| c.case == Case::Echo && c.transport == "buffered"));
+        let peers =
+            format!("{MATRIX}\n[[subset]]\npeers = [\"cpp\"]\nwires = [\"compact/buffered\"]\n");
+        let cells = Matrix::parse(&peers, Path::new("m.toml"))
+            .unwrap()
+            .cells(&Selection::default())
+            .unwrap();
+        assert!(cells
+            .iter()
+            .filter(|c| c.client == "cpp" || c.server == "cpp")
+            .all(|c| (c.protocol.as_str(), c.transport.as_str()) == ("compact", "buffered")));
+        assert!(cells
+            .iter()
+            .any(|c| c.client == "rs" && c.server == "rs" && c.protocol == "binary"));
         let bad = format!("{MATRIX}\n[[subset]]\ncases = [\"echo\"]\nwires = [\"binary/http\"]\n");
         let e = Matrix::parse(&bad, Path::new("m.toml")).unwrap_err();
         assert!(e.to_string().contains("binary/http"), "{e}");
