@@ -70,7 +70,7 @@ fmt:
 test-rust: deps
 	THRIFT_FRAME_REQUIRE_PEERS=1 $(CARGO) test --release --workspace
 
-# CI runs all of it (.ci/run): the whole interop matrix (about 5 minutes
+# CI runs all of it (.ci/run): the whole interop matrix (about 9 minutes
 # on 2 cores) and the Docker images with `compose up` (about 4 minutes cold,
 # 30 s when the private engine's cache is warm). docker-lint comes first so
 # a broken Dockerfile fails in seconds, not after the Rust tests.
