@@ -12,7 +12,7 @@ use thrift_frame_wire::{
     describe, HttpTarget, InputProtocol, OutputProtocol, SharedSocket, TimeoutReporting, Transport,
 };
 
-use thrift_frame_debug::{TracingInputProtocol, TracingOutputProtocol};
+use thrift_frame_debug::traced;
 
 use crate::connect;
 use crate::{ClientConfig, ClientError, ClientStats, Idempotency};
@@ -155,12 +155,8 @@ impl<G> ReconnectingClient<G> {
         let target = HttpTarget::new(self.config.endpoint.clone(), self.config.http_path.clone());
         let (input, output) = self.config.wire.client_stack(reader, writer, &target);
         // Traced below the multiplexer: the log shows the names on the wire.
-        let (input, output): (InputProtocol, OutputProtocol) = if self.config.trace_wire {
-            let label = &self.config.endpoint;
-            (
-                Box::new(TracingInputProtocol::new(input, format!("{label} <-"))),
-                Box::new(TracingOutputProtocol::new(output, format!("{label} ->"))),
-            )
+        let (input, output) = if self.config.trace_wire {
+            traced(input, output, &self.config.endpoint)
         } else {
             (input, output)
         };

@@ -65,6 +65,6 @@ pub use error::DebugError;
 pub use format::{type_name, StringLimit, DEFAULT_STRING_LIMIT, DEFAULT_STRING_PREFIX};
 pub use output::DebugOutputProtocol;
 pub use trace::{
-    TracingInputProtocol, TracingOutputProtocol, DEFAULT_MAX_TRACE_TEXT, TRACE_TARGET,
+    traced, TracingInputProtocol, TracingOutputProtocol, DEFAULT_MAX_TRACE_TEXT, TRACE_TARGET,
 };
 pub use view::{debug_view, DebugView};

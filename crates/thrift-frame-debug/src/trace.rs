@@ -6,12 +6,28 @@ use thrift::protocol::{
     TOutputProtocol, TSetIdentifier, TStructIdentifier, TType,
 };
 
+use thrift_frame_wire::{InputProtocol, OutputProtocol};
+
 use crate::format::{type_name, StringLimit};
 use crate::output::DebugOutputProtocol;
 use crate::text::TextBuffer;
 
 /// The `log` target of the traced messages.
 pub const TRACE_TARGET: &str = "thrift_frame::wire";
+
+/// A connection's protocols, each wrapped to trace what it carries: what
+/// is read after `"{label} <-"`, what is written after `"{label} ->"`. The
+/// one place the server and the client stack tracing.
+pub fn traced(
+    input: InputProtocol,
+    output: OutputProtocol,
+    label: &str,
+) -> (InputProtocol, OutputProtocol) {
+    (
+        Box::new(TracingInputProtocol::new(input, format!("{label} <-"))),
+        Box::new(TracingOutputProtocol::new(output, format!("{label} ->"))),
+    )
+}
 
 /// The default bound on one traced message's text: 1 MiB. Past it the
 /// message is logged cut, with a note saying so.

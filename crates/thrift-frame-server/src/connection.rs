@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use log::{debug, error, info, warn};
 use thrift::protocol::{TInputProtocol, TMessageIdentifier, TMessageType, TOutputProtocol, TType};
 use thrift::{ApplicationError, ApplicationErrorKind, ProtocolErrorKind, TransportErrorKind};
-use thrift_frame_debug::{TracingInputProtocol, TracingOutputProtocol};
+use thrift_frame_debug::traced;
 use thrift_frame_wire::{
-    describe, HttpEnd, HttpExchange, InputProtocol, ObservedInputProtocol, OutputProtocol,
-    RequestObserver, RequestOutcome, ServerStack, SharedSocket, TimeoutReporting, Transport,
+    describe, HttpEnd, HttpExchange, ObservedInputProtocol, RequestObserver, RequestOutcome,
+    ServerStack, SharedSocket, TimeoutReporting, Transport,
 };
 
 use crate::processor::SharedProcessor;
@@ -287,7 +287,7 @@ impl Connection {
                     // The peer stalled or went away while the arguments were
                     // read; the processor turned that into an exception reply.
                     if let Some(end) = http.as_ref().and_then(HttpExchange::ended) {
-                        break http_ending(Some(end));
+                        break http_ending(end);
                     }
                     let outcome = RequestOutcome::Failed { name, error };
                     break classify(
@@ -326,10 +326,10 @@ impl Connection {
                 (Ok(()), RequestOutcome::NotStarted) => {
                     break Ending::Problem("processor returned without reading a call".into());
                 }
-                (Err(_), _) if http.as_ref().and_then(HttpExchange::ended).is_some() => {
-                    break http_ending(http.as_ref().and_then(HttpExchange::ended));
-                }
                 (Err(e), outcome) => {
+                    if let Some(end) = http.as_ref().and_then(HttpExchange::ended) {
+                        break http_ending(end);
+                    }
                     break classify(
                         Some(&e),
                         &outcome,
@@ -363,24 +363,12 @@ impl Connection {
     }
 }
 
-/// The protocols, each message they carry logged at trace level.
-fn traced(
-    input: InputProtocol,
-    output: OutputProtocol,
-    label: &str,
-) -> (InputProtocol, OutputProtocol) {
-    (
-        Box::new(TracingInputProtocol::new(input, format!("{label} <-"))),
-        Box::new(TracingOutputProtocol::new(output, format!("{label} ->"))),
-    )
-}
-
 /// The ending of a connection whose HTTP transport stopped reading.
-fn http_ending(end: Option<HttpEnd>) -> Ending {
+fn http_ending(end: HttpEnd) -> Ending {
     match end {
-        Some(HttpEnd::HealthChecked) => Ending::HealthChecked,
-        Some(HttpEnd::ClientClosed) | None => Ending::PeerClosed,
-        Some(HttpEnd::Refused { status, reason }) => {
+        HttpEnd::HealthChecked => Ending::HealthChecked,
+        HttpEnd::ClientClosed => Ending::PeerClosed,
+        HttpEnd::Refused { status, reason } => {
             Ending::Problem(format!("answered HTTP {status}: {reason}"))
         }
     }

@@ -248,16 +248,13 @@ impl WireConfig {
         R: Read + Send + 'static,
         W: Write + Send + 'static,
     {
-        if self.transport == Transport::Http {
-            let config = self.limits.thrift_configuration();
-            let responses = http::HttpResponseReader::new(reader, self.limits.max_frame_size);
-            let requests = http::HttpRequestWriter::new(writer, target);
-            return (
-                self.protocol_over(responses, config),
-                self.output_over(requests),
-            );
-        }
-        (self.input_protocol(reader), self.output_protocol(writer))
+        // The read side needs no target: it is `input_protocol`'s for HTTP too.
+        let output = if self.transport == Transport::Http {
+            self.output_over(http::HttpRequestWriter::new(writer, target))
+        } else {
+            self.output_protocol(writer)
+        };
+        (self.input_protocol(reader), output)
     }
 
     /// Stacks the read side: `reader` -> transport -> protocol, with limits.

@@ -90,31 +90,44 @@ impl HttpExchange {
         Ok(())
     }
 
-    /// Sends a response with no Thrift content (errors, health), and closes.
-    fn refuse(&self, status: u16, extra: &str, reason: String) -> io::Error {
-        let text = format!("{reason}\n");
-        let head = format!(
+    /// Answers with plain `text` (its body left out for a HEAD request)
+    /// that is not a Thrift reply, closes, and records why in `end`.
+    fn answer_and_close(&self, status: u16, extra: &str, text: &str, body: bool, end: HttpEnd) {
+        let mut response = format!(
             "HTTP/1.1 {status} {}\r\nContent-Type: text/plain; charset=utf-8\r\n\
-             Content-Length: {}\r\n{extra}Connection: close\r\n\r\n{text}",
+             Content-Length: {}\r\n{extra}Connection: close\r\n\r\n",
             status_text(status),
             text.len()
         );
+        if body {
+            response.push_str(text);
+        }
         if let Ok(mut state) = self.lock() {
             // Best effort: the peer may not read it.
             let _ = state
                 .writer
-                .write_all(head.as_bytes())
+                .write_all(response.as_bytes())
                 .and_then(|()| state.writer.flush());
             state.owed = false;
-            state.ended = Some(HttpEnd::Refused {
-                status,
-                reason: reason.clone(),
-            });
+            state.ended = Some(end);
         }
-        io::Error::new(
+    }
+
+    /// Refuses the request with `status`, and closes.
+    fn refuse(&self, status: u16, extra: &str, reason: String) -> io::Error {
+        let text = format!("{reason}\n");
+        let error = io::Error::new(
             io::ErrorKind::InvalidData,
             format!("HTTP {status}: {reason}"),
-        )
+        );
+        self.answer_and_close(
+            status,
+            extra,
+            &text,
+            true,
+            HttpEnd::Refused { status, reason },
+        );
+        error
     }
 }
 
@@ -240,17 +253,9 @@ impl<R: Read> HttpRequestReader<R> {
         let path = head.path.split('?').next().unwrap_or_default();
         if head.method == "GET" || head.method == "HEAD" {
             if path == HEALTH_PATH {
-                let mut state = self.exchange.lock()?;
-                let body = if head.method == "GET" { "ok\n" } else { "" };
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n\
-                     Content-Length: 3\r\nConnection: close\r\n\r\n{body}"
-                );
-                let _ = state
-                    .writer
-                    .write_all(response.as_bytes())
-                    .and_then(|()| state.writer.flush());
-                state.ended = Some(HttpEnd::HealthChecked);
+                let body = head.method == "GET";
+                self.exchange
+                    .answer_and_close(200, "", "ok\n", body, HttpEnd::HealthChecked);
                 return Ok(false);
             }
             return Err(self.exchange.refuse(
