@@ -6,8 +6,6 @@ use thrift::protocol::{
     TOutputProtocol, TSetIdentifier, TStructIdentifier, TType,
 };
 
-use thrift_frame_wire::{InputProtocol, OutputProtocol};
-
 use crate::format::{type_name, StringLimit};
 use crate::output::DebugOutputProtocol;
 use crate::text::TextBuffer;
@@ -18,11 +16,14 @@ pub const TRACE_TARGET: &str = "thrift_frame::wire";
 /// A connection's protocols, each wrapped to trace what it carries: what
 /// is read after `"{label} <-"`, what is written after `"{label} ->"`. The
 /// one place the server and the client stack tracing.
-pub fn traced(
-    input: InputProtocol,
-    output: OutputProtocol,
+pub fn traced<'a>(
+    input: Box<dyn TInputProtocol + Send + 'a>,
+    output: Box<dyn TOutputProtocol + Send + 'a>,
     label: &str,
-) -> (InputProtocol, OutputProtocol) {
+) -> (
+    Box<dyn TInputProtocol + Send + 'a>,
+    Box<dyn TOutputProtocol + Send + 'a>,
+) {
     (
         Box::new(TracingInputProtocol::new(input, format!("{label} <-"))),
         Box::new(TracingOutputProtocol::new(output, format!("{label} ->"))),

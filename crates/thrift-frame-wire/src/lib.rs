@@ -23,6 +23,7 @@
 //! answered while it is read), so connections are stacked with
 //! [`WireConfig::server_stack`] and [`WireConfig::client_stack`].
 
+mod boundary;
 mod framed;
 pub mod http;
 mod json;
@@ -42,6 +43,7 @@ use thrift::protocol::{
     TInputProtocol, TOutputProtocol,
 };
 
+pub use boundary::MessageBoundary;
 pub use framed::{FramedReader, FramedWriter};
 pub use http::{HttpEnd, HttpExchange, HttpTarget};
 pub use json::{TJsonInputProtocol, TJsonOutputProtocol};
@@ -295,21 +297,44 @@ impl WireConfig {
         }
     }
 
-    fn protocol_over<T>(&self, transport: T, config: thrift::TConfiguration) -> InputProtocol
+    /// The protocol alone over `reader`, no transport beneath it, within
+    /// the same limits: for a server that frames messages itself (the
+    /// non-blocking model hands the processor one whole message).
+    pub fn message_input<'a, R>(&self, reader: R) -> Box<dyn TInputProtocol + Send + 'a>
     where
-        T: Read + Send + 'static,
+        R: Read + Send + 'a,
+    {
+        self.protocol_over(reader, self.limits.thrift_configuration())
+    }
+
+    /// The protocol alone over `writer`, no transport beneath it: the
+    /// reply side of [`message_input`](Self::message_input).
+    pub fn message_output<'a, W>(&self, writer: W) -> Box<dyn TOutputProtocol + Send + 'a>
+    where
+        W: Write + Send + 'a,
+    {
+        self.output_over(writer)
+    }
+
+    fn protocol_over<'a, T>(
+        &self,
+        transport: T,
+        config: thrift::TConfiguration,
+    ) -> Box<dyn TInputProtocol + Send + 'a>
+    where
+        T: Read + Send + 'a,
     {
         self.protocol_budgeted(transport, config, None)
     }
 
-    fn protocol_budgeted<T>(
+    fn protocol_budgeted<'a, T>(
         &self,
         transport: T,
         config: thrift::TConfiguration,
         budget: Option<MessageBudget>,
-    ) -> InputProtocol
+    ) -> Box<dyn TInputProtocol + Send + 'a>
     where
-        T: Read + Send + 'static,
+        T: Read + Send + 'a,
     {
         match self.protocol {
             Protocol::Binary => Box::new(Utf8Strings::counting(
@@ -360,9 +385,9 @@ impl WireConfig {
         }
     }
 
-    fn output_over<T>(&self, transport: T) -> OutputProtocol
+    fn output_over<'a, T>(&self, transport: T) -> Box<dyn TOutputProtocol + Send + 'a>
     where
-        T: Write + Send + 'static,
+        T: Write + Send + 'a,
     {
         let config = self.limits.thrift_configuration();
         match self.protocol {
