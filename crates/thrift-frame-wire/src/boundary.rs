@@ -55,6 +55,8 @@ pub struct MessageBoundary {
     pending: Option<Kind>,
     /// The structs and containers the walk is inside, innermost last.
     stack: Vec<Frame>,
+    /// After a scan that found the message incomplete: its least length.
+    at_least: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,12 +117,17 @@ fn bad(kind: ProtocolErrorKind, message: String) -> Stop {
 struct Cursor<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// Where the token that ran out of bytes would have ended.
+    wanted: usize,
 }
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], Stop> {
-        let end = self.pos.checked_add(n).ok_or(Stop::More)?;
-        let taken = self.bytes.get(self.pos..end).ok_or(Stop::More)?;
+        let end = self.pos.saturating_add(n);
+        let Some(taken) = self.bytes.get(self.pos..end) else {
+            self.wanted = end;
+            return Err(Stop::More);
+        };
         self.pos = end;
         Ok(taken)
     }
@@ -172,6 +179,7 @@ impl MessageBoundary {
             started: false,
             pending: None,
             stack: Vec::new(),
+            at_least: 0,
         })
     }
 
@@ -181,6 +189,14 @@ impl MessageBoundary {
         self.started = false;
         self.pending = None;
         self.stack.clear();
+        self.at_least = 0;
+    }
+
+    /// After a scan that returned None: how long the message is at least,
+    /// known from the token the bytes ended in (a string's length prefix
+    /// tells its end), so a reader can make room for it at once.
+    pub fn at_least(&self) -> usize {
+        self.at_least
     }
 
     /// Bytes of the current message already walked.
@@ -201,6 +217,7 @@ impl MessageBoundary {
             let mut cursor = Cursor {
                 bytes,
                 pos: self.pos,
+                wanted: 0,
             };
             match self.step(&mut cursor) {
                 Ok(()) => {
@@ -210,6 +227,7 @@ impl MessageBoundary {
                     }
                 }
                 Err(Stop::More) => {
+                    self.at_least = cursor.wanted.max(bytes.len() + 1);
                     // However the message goes on, it is longer than what is here.
                     if bytes.len() > self.limits.max_message_size {
                         return Err(self.too_long(bytes.len()));

@@ -243,6 +243,14 @@ fn check_message(protocol: Protocol, bytes: &[u8], what: &str) {
             None,
             "{what}: prefix of {cut}"
         );
+        // What it says the message needs is more than it has, never more
+        // than the message is.
+        let at_least = fresh.at_least();
+        assert!(
+            at_least > cut && at_least <= bytes.len(),
+            "{what}: prefix of {cut}: at least {at_least} of {}",
+            bytes.len()
+        );
     }
     let mut trickled = boundary(protocol);
     for end in 0..bytes.len() {
