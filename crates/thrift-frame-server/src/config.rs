@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use thrift_frame_wire::WireConfig;
+use thrift_frame_wire::{Protocol, Transport, WireConfig};
 
 use crate::descriptors;
 use crate::ServerError;
@@ -24,6 +24,48 @@ pub enum ServerModel {
         /// Connections that may wait for a worker.
         queue: usize,
     },
+    /// Event loops over non-blocking sockets, as Thrift's
+    /// TNonblockingServer: `io_threads` threads read requests and write
+    /// replies for every connection, without a thread per connection; a
+    /// complete request goes to one of `workers` threads that run the
+    /// processor (0: the I/O thread runs it itself, the fastest for cheap
+    /// handlers, but one slow call then delays every connection of that
+    /// thread). Framed transport, and buffered with binary or compact
+    /// (message ends are found by walking the message, see
+    /// `thrift_frame_wire::MessageBoundary`).
+    ///
+    /// A connection has one request in flight: it is not read from again
+    /// until its reply has been written, so a peer that sends without
+    /// reading replies holds at most one request, one reply and one read
+    /// of read-ahead. Across all connections, requests being received
+    /// or processed and replies being sent may hold `max_buffered_bytes`;
+    /// beyond that, connections wait before reading more.
+    Nonblocking {
+        /// Event-loop threads; the first also accepts connections.
+        io_threads: usize,
+        /// Threads that run the processor; 0 runs it on the I/O thread.
+        workers: usize,
+        /// Bytes of requests and replies held at once, all connections together.
+        max_buffered_bytes: usize,
+    },
+}
+
+impl ServerModel {
+    /// I/O threads of the non-blocking model when none are given.
+    pub const DEFAULT_IO_THREADS: usize = 1;
+    /// Workers of the non-blocking model when none are given.
+    pub const DEFAULT_NONBLOCKING_WORKERS: usize = 4;
+    /// The non-blocking model's bound on buffered bytes when none is given.
+    pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
+
+    /// The non-blocking model with its defaults.
+    pub fn nonblocking() -> ServerModel {
+        ServerModel::Nonblocking {
+            io_threads: Self::DEFAULT_IO_THREADS,
+            workers: Self::DEFAULT_NONBLOCKING_WORKERS,
+            max_buffered_bytes: Self::DEFAULT_MAX_BUFFERED_BYTES,
+        }
+    }
 }
 
 impl ServerModel {
@@ -33,6 +75,7 @@ impl ServerModel {
             ServerModel::Simple => "simple",
             ServerModel::Threaded => "threaded",
             ServerModel::Pool { .. } => "pool",
+            ServerModel::Nonblocking { .. } => "nonblocking",
         }
     }
 }
@@ -110,6 +153,14 @@ impl ServerConfig {
                 "a pool needs at least one worker".into(),
             ));
         }
+        if let ServerModel::Nonblocking {
+            io_threads,
+            max_buffered_bytes,
+            ..
+        } = self.model
+        {
+            self.validate_nonblocking(io_threads, max_buffered_bytes)?;
+        }
         if self.max_connections == Some(0) {
             return Err(ServerError::InvalidConfig(
                 "max connections must be at least 1".into(),
@@ -124,6 +175,42 @@ impl ServerConfig {
             // The socket API reads a zero timeout as an error, not "none".
             return Err(ServerError::InvalidConfig(
                 "timeouts must be positive (use None for no timeout)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_nonblocking(
+        &self,
+        io_threads: usize,
+        max_buffered_bytes: usize,
+    ) -> Result<(), ServerError> {
+        let invalid = |why: String| Err(ServerError::InvalidConfig(why));
+        if io_threads == 0 {
+            return invalid("the non-blocking model needs at least one I/O thread".into());
+        }
+        let (protocol, transport) = (self.wire.protocol, self.wire.transport);
+        match transport {
+            Transport::Framed => {}
+            Transport::Buffered if protocol != Protocol::Json => {}
+            Transport::Buffered => {
+                return invalid(
+                    "the non-blocking model serves json over framed transport only \
+                     (it finds the ends of unframed binary and compact messages, not of json)"
+                        .into(),
+                )
+            }
+            other => {
+                return invalid(format!(
+                    "the non-blocking model serves framed and buffered transport, not {other}"
+                ))
+            }
+        }
+        if max_buffered_bytes < self.wire.limits.max_message_size {
+            return invalid(format!(
+                "max buffered bytes {max_buffered_bytes} is less than the max message size {}: \
+                 a request of that size could never be read",
+                self.wire.limits.max_message_size
             ));
         }
         Ok(())

@@ -137,7 +137,7 @@ impl Write for ReplyWriter {
 }
 
 /// Why a connection ended.
-enum Ending {
+pub(crate) enum Ending {
     /// The peer closed between calls: the normal end.
     PeerClosed,
     /// No request arrived within the idle timeout.
@@ -342,7 +342,23 @@ impl Connection {
             }
         };
 
-        match ending {
+        ending.log(id, peer, calls, config, stats);
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+impl Ending {
+    /// The one line a connection's end gets (none for an ordinary close at
+    /// debug level), and the count of connections closed for bad input.
+    pub(crate) fn log(
+        self,
+        id: u64,
+        peer: SocketAddr,
+        calls: u64,
+        config: &ServerConfig,
+        stats: &ServerStats,
+    ) {
+        match self {
             Ending::PeerClosed => debug!("conn#{id} {peer}: closed by peer after {calls} calls"),
             Ending::Idle => info!(
                 "conn#{id} {peer}: closing after {calls} calls: idle for {} ms",
@@ -359,7 +375,6 @@ impl Connection {
                 warn!("conn#{id} {peer}: closing after {calls} calls: {reason}");
             }
         }
-        let _ = stream.shutdown(std::net::Shutdown::Both);
     }
 }
 
@@ -461,7 +476,7 @@ fn classify(
 }
 
 /// A thrift error with a hint at the usual cause.
-fn explain(e: &thrift::Error, config: &ServerConfig) -> String {
+pub(crate) fn explain(e: &thrift::Error, config: &ServerConfig) -> String {
     let hint = match e {
         thrift::Error::Protocol(p) => match p.kind {
             ProtocolErrorKind::BadVersion | ProtocolErrorKind::InvalidData => format!(
@@ -479,7 +494,7 @@ fn explain(e: &thrift::Error, config: &ServerConfig) -> String {
 }
 
 /// The text of a panic's payload, as `panic!` was given it.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -492,7 +507,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Answers a call whose handler panicked with an INTERNAL_ERROR exception,
 /// if its request was read to the end (so the stream is still in step and
 /// the reply's sequence number is known). Returns the call's name.
-fn answer_panic(
+pub(crate) fn answer_panic(
     output: &mut dyn TOutputProtocol,
     outcome: &RequestOutcome,
     message: &str,

@@ -36,6 +36,11 @@ impl Dispatcher {
                 shared: shared.clone(),
                 threads: Vec::new(),
             },
+            ServerModel::Nonblocking { .. } => {
+                return Err(ServerError::InvalidConfig(
+                    "the non-blocking model has no connection dispatcher".into(),
+                ))
+            }
             ServerModel::Pool { workers, queue } => {
                 // A rendezvous channel (queue 0) hands over only to an idle worker.
                 let (sender, receiver) = mpsc::sync_channel::<Connection>(queue);

@@ -29,6 +29,7 @@ mod connection;
 mod descriptors;
 mod dispatch;
 mod error;
+mod nonblocking;
 mod processor;
 mod registry;
 mod server;

@@ -14,10 +14,11 @@ use thrift_frame_wire::SharedSocket;
 use crate::connection::Connection;
 use crate::descriptors::{self, SpareDescriptor};
 use crate::dispatch::Dispatcher;
+use crate::nonblocking;
 use crate::processor::{multiplexed, NamedProcessor, SharedProcessor};
 use crate::registry::{ConnectionState, Registry};
 use crate::stats::{ServeReport, ServerMonitor, ServerStats};
-use crate::{ServerConfig, ServerError, ShutdownSignal};
+use crate::{ServerConfig, ServerError, ServerModel, ShutdownSignal};
 
 /// Everything a connection thread shares with the server.
 pub(crate) struct Shared {
@@ -152,8 +153,25 @@ impl Server {
                 .map_err(|e| ServerError::io("starting the shutdown watcher", e))?
         };
 
-        let mut dispatcher = Dispatcher::new(&shared)?;
-        let result = accept_loop(&listener, &shared, &mut dispatcher, limit);
+        let (result, dispatcher) = match shared.config.model {
+            ServerModel::Nonblocking {
+                io_threads,
+                workers,
+                max_buffered_bytes,
+            } => {
+                let threads = nonblocking::Threads {
+                    io: io_threads,
+                    workers,
+                    max_buffered_bytes,
+                };
+                (nonblocking::serve(&listener, &shared, limit, threads), None)
+            }
+            _ => {
+                let mut dispatcher = Dispatcher::new(&shared)?;
+                let result = accept_loop(&listener, &shared, &mut dispatcher, limit);
+                (result, Some(dispatcher))
+            }
+        };
         // Stopping for any reason stops everything: release the watcher too.
         shared.shutdown.trigger();
         let _ = watcher.join();
@@ -169,7 +187,9 @@ impl Server {
                 shared.registry.len()
             );
         }
-        dispatcher.finish(all_ended);
+        if let Some(dispatcher) = dispatcher {
+            dispatcher.finish(all_ended);
+        }
         let report = shared.stats.report();
         info!(
             "server on {local} stopped: {} connections, {} calls, {} refused, {} closed for bad input",
@@ -270,7 +290,7 @@ impl ServerBuilder {
 }
 
 /// How long cut connections get to notice before `serve` stops waiting.
-const CUT_CONNECTIONS_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const CUT_CONNECTIONS_GRACE: Duration = Duration::from_secs(1);
 
 /// Serves `processor` on `listener` until `shutdown` is triggered, in the
 /// style of mini-redis's `server::run(listener, shutdown)`; see
@@ -335,14 +355,14 @@ fn shutdown_listener(listener: &TcpListener) -> bool {
 
 /// A warning that is logged at most once per `interval`; the next line
 /// says how many were left out in between.
-struct RateLimitedWarning {
+pub(crate) struct RateLimitedWarning {
     interval: Duration,
     last: Option<Instant>,
     suppressed: u64,
 }
 
 impl RateLimitedWarning {
-    fn new(interval: Duration) -> Self {
+    pub(crate) fn new(interval: Duration) -> Self {
         RateLimitedWarning {
             interval,
             last: None,
@@ -350,7 +370,7 @@ impl RateLimitedWarning {
         }
     }
 
-    fn warn(&mut self, message: impl FnOnce() -> String) {
+    pub(crate) fn warn(&mut self, message: impl FnOnce() -> String) {
         let due = match self.last {
             None => true,
             Some(last) => last.elapsed() >= self.interval,
@@ -371,7 +391,7 @@ impl RateLimitedWarning {
 
 /// Shortest and longest wait before accepting again when the process is
 /// out of descriptors and cannot even refuse.
-const EXHAUSTED_BACKOFF: (Duration, Duration) =
+pub(crate) const EXHAUSTED_BACKOFF: (Duration, Duration) =
     (Duration::from_millis(5), Duration::from_millis(500));
 
 fn accept_loop(
@@ -459,7 +479,7 @@ fn accept_loop(
 }
 
 /// Errors after which accepting again may work.
-fn is_transient(e: &io::Error) -> bool {
+pub(crate) fn is_transient(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
@@ -467,6 +487,6 @@ fn is_transient(e: &io::Error) -> bool {
 }
 
 /// Kernel memory shortage: waiting for connections to close may help.
-fn is_resource_shortage(e: &io::Error) -> bool {
+pub(crate) fn is_resource_shortage(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::ENOBUFS | libc::ENOMEM))
 }

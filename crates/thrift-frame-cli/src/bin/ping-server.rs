@@ -21,6 +21,7 @@ enum ModelArg {
     Simple,
     Threaded,
     Pool,
+    Nonblocking,
 }
 
 /// Thrift PingService / Serv server (see interop/SPEC.md).
@@ -40,12 +41,22 @@ struct Args {
     #[arg(long, value_enum, default_value = "buffered")]
     transport: TransportArg,
     /// simple: one connection at a time; threaded: a thread per connection;
-    /// pool: --workers threads, --queue waiting connections, then refusal.
+    /// pool: --workers threads, --queue waiting connections, then refusal;
+    /// nonblocking: --io-threads event loops for every connection, the
+    /// processor on --workers threads (framed, or buffered binary/compact).
     #[arg(long = "server", value_enum, default_value = "threaded")]
     model: ModelArg,
-    /// Worker threads of the pool model.
+    /// Worker threads of the pool and nonblocking models; with nonblocking,
+    /// 0 runs the processor on the I/O threads.
     #[arg(long, default_value_t = 4)]
     workers: usize,
+    /// Event-loop threads of the nonblocking model.
+    #[arg(long, default_value_t = ServerModel::DEFAULT_IO_THREADS)]
+    io_threads: usize,
+    /// Bytes of requests and replies the nonblocking model holds at once,
+    /// all connections together (at least --max-message-size), e.g. 256M.
+    #[arg(long, value_parser = parse_size, default_value = "256M")]
+    max_buffered_bytes: usize,
     /// Connections that may wait for a pool worker before new ones are refused.
     #[arg(long, default_value_t = 16)]
     queue: usize,
@@ -114,6 +125,11 @@ fn config(args: &Args) -> anyhow::Result<(ServerConfig, Service)> {
         ModelArg::Pool => ServerModel::Pool {
             workers: args.workers,
             queue: args.queue,
+        },
+        ModelArg::Nonblocking => ServerModel::Nonblocking {
+            io_threads: args.io_threads,
+            workers: args.workers,
+            max_buffered_bytes: args.max_buffered_bytes,
         },
     };
     let config = ServerConfig {

@@ -1,0 +1,193 @@
+//! One whole request through the processor, into one reply buffer.
+
+use std::net::SocketAddr;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Mutex};
+
+use log::{info, warn};
+use thrift_frame_debug::traced;
+use thrift_frame_wire::{ObservedInputProtocol, RequestObserver, RequestOutcome};
+
+use super::io_loop::Mailbox;
+use crate::connection::{answer_panic, explain, panic_message};
+use crate::server::Shared;
+
+/// A complete request: `bytes[start..end]` is the message (a frame's
+/// payload, or an unframed message); `charged` is what the buffer cost
+/// the budget.
+pub(crate) struct Request {
+    pub bytes: Vec<u8>,
+    pub start: usize,
+    pub end: usize,
+    pub charged: usize,
+}
+
+/// A request on its way to a worker, and where its reply goes.
+pub(crate) struct Job {
+    pub io: usize,
+    pub key: usize,
+    pub id: u64,
+    pub peer: SocketAddr,
+    pub request: Request,
+}
+
+/// What the connection does once the processor is done.
+pub(crate) enum Verdict {
+    /// Send the reply (none for a oneway call) and read the next request.
+    Continue,
+    /// Send the reply (an exception), then close with this reason.
+    CloseAfter(String),
+    /// Close at once: nothing can be sent. `None`: already logged.
+    Close(Option<String>),
+}
+
+/// A processed request, back at its connection's I/O thread.
+pub(crate) struct Completion {
+    pub key: usize,
+    pub id: u64,
+    /// Ready to write: framed already when the transport is framed; empty
+    /// when there is nothing to send.
+    pub reply: Vec<u8>,
+    pub verdict: Verdict,
+    /// What the request's buffer cost the budget, to give back.
+    pub request_charged: usize,
+}
+
+/// A worker: takes jobs until the queue closes.
+pub(crate) fn work(queue: &Mutex<mpsc::Receiver<Job>>, shared: &Shared, mailboxes: &[Mailbox]) {
+    loop {
+        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let Ok(job) = next else { return };
+        let io = job.io;
+        let completion = run(shared, job.key, job.id, job.peer, job.request);
+        if let Some(mailbox) = mailboxes.get(io) {
+            mailbox.deliver_completion(completion);
+        }
+    }
+}
+
+/// Runs the processor over one request; never panics (a handler's panic
+/// becomes an INTERNAL_ERROR exception, or a close when none can be sent).
+pub(crate) fn run(
+    shared: &Shared,
+    key: usize,
+    id: u64,
+    peer: SocketAddr,
+    request: Request,
+) -> Completion {
+    let framed = shared.config.wire.transport == thrift_frame_wire::Transport::Framed;
+    let header = if framed { 4 } else { 0 };
+    let mut reply = vec![0u8; header];
+    let message = request.bytes.get(request.start..request.end).unwrap_or(&[]);
+    let observer = RequestObserver::new();
+    let result = {
+        let input = shared.config.wire.message_input(message);
+        let output = shared.config.wire.message_output(&mut reply);
+        let (input, mut output) = if shared.config.trace_wire {
+            traced(input, output, &format!("conn#{id} {peer}"))
+        } else {
+            (input, output)
+        };
+        let mut input = ObservedInputProtocol::new(input, observer.clone());
+        let processor = &shared.processor;
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            processor.process(&mut input, &mut *output)
+        }))
+    };
+    let verdict = match result {
+        Err(payload) => {
+            shared.stats.panics.fetch_add(1, Ordering::Relaxed);
+            let message = panic_message(&*payload);
+            // Whatever the processor wrote before it panicked is not sent.
+            reply.truncate(header);
+            let outcome = observer.take();
+            let answered = {
+                let mut output = shared.config.wire.message_output(&mut reply);
+                answer_panic(&mut *output, &outcome, &message)
+            };
+            match answered {
+                Ok(call) => {
+                    warn!(
+                        "conn#{id} {peer}: call {call} failed, its handler panicked ({message}); \
+                         answered with INTERNAL_ERROR"
+                    );
+                    Verdict::Continue
+                }
+                Err(why) => {
+                    log::error!(
+                        "conn#{id} {peer}: the processor panicked: {message}; closing ({why})"
+                    );
+                    Verdict::Close(None)
+                }
+            }
+        }
+        Ok(result) => judge(shared, id, peer, result, observer.take()),
+    };
+    if reply.len() == header {
+        reply.clear();
+    } else if framed {
+        match u32::try_from(reply.len() - header) {
+            Ok(length) => reply[..4].copy_from_slice(&length.to_be_bytes()),
+            Err(_) => {
+                reply.clear();
+                return Completion {
+                    key,
+                    id,
+                    reply,
+                    verdict: Verdict::Close(Some("the reply is too large for a frame".into())),
+                    request_charged: request.charged,
+                };
+            }
+        }
+    }
+    Completion {
+        key,
+        id,
+        reply,
+        verdict,
+        request_charged: request.charged,
+    }
+}
+
+/// What the processor's result and the observer's record mean for the
+/// connection, as the blocking models judge them.
+fn judge(
+    shared: &Shared,
+    id: u64,
+    peer: SocketAddr,
+    result: thrift::Result<()>,
+    outcome: RequestOutcome,
+) -> Verdict {
+    let config = &shared.config;
+    match (result, outcome) {
+        (Ok(()), RequestOutcome::Complete { .. }) => {
+            shared.stats.calls.fetch_add(1, Ordering::Relaxed);
+            Verdict::Continue
+        }
+        (Ok(()), RequestOutcome::Failed { name, error }) => Verdict::CloseAfter(format!(
+            "rejected call {}: {}",
+            name.as_deref().unwrap_or("?"),
+            explain(&error, config)
+        )),
+        (Ok(()), RequestOutcome::Unfinished { name }) => {
+            // The message's end is known already: nothing to skip.
+            info!("conn#{id} {peer}: unknown method {name:?}: answered with an exception");
+            Verdict::Continue
+        }
+        (Ok(()), RequestOutcome::NotStarted) => {
+            Verdict::Close(Some("processor returned without reading a call".into()))
+        }
+        (Err(e), outcome) => {
+            let call = match outcome {
+                RequestOutcome::Complete { name, .. }
+                | RequestOutcome::Unfinished { name }
+                | RequestOutcome::Failed {
+                    name: Some(name), ..
+                } => format!(" in call {name}"),
+                _ => String::new(),
+            };
+            Verdict::Close(Some(format!("{}{call}", explain(&e, config))))
+        }
+    }
+}
