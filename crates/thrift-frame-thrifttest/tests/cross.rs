@@ -149,8 +149,8 @@ fn multiplexed_as_upstream_spells_it() -> anyhow::Result<()> {
 }
 
 #[test]
-fn threaded_and_thread_pool_servers_with_test_loops() -> anyhow::Result<()> {
-    for server_type in ["threaded", "thread-pool"] {
+fn threaded_thread_pool_and_nonblocking_servers_with_test_loops() -> anyhow::Result<()> {
+    for server_type in ["threaded", "thread-pool", "nonblocking"] {
         run_pair(
             &["--server-type", server_type, "--multiplexed"],
             &["--testloops", "2", "--multiplexed"],
@@ -179,7 +179,10 @@ fn assert_usage_error(program: &str, args: &[&str]) -> anyhow::Result<()> {
 
 #[test]
 fn usage_errors_exit_2_with_one_line() -> anyhow::Result<()> {
-    assert_usage_error(SERVER, &["--server-type", "nonblocking"])?;
+    assert_usage_error(
+        SERVER,
+        &["--server-type", "nonblocking", "--transport", "http"],
+    )?;
     assert_usage_error(SERVER, &["--protocol", "header"])?;
     assert_usage_error(SERVER, &["--transport", "sctp"])?;
     assert_usage_error(SERVER, &["--ssl"])?;

@@ -50,6 +50,10 @@ pub struct ServerModel {
     /// when that differs from `name`.
     #[serde(default)]
     pub server_type: Option<String>,
+    /// Whether the failure cases run on it too, not only on the peer's
+    /// default model (for a model whose recovery paths are its own).
+    #[serde(default)]
+    pub failure_cases: bool,
 }
 
 impl ServerModel {
@@ -298,7 +302,8 @@ impl Matrix {
 
     /// The selected cells, in a fixed order: client, server, protocol,
     /// transport, model, case. Failure cases run only on each server's
-    /// default model and `concurrent_clients` only on concurrent models, to
+    /// default model (and models marked `failure_cases`) and
+    /// `concurrent_clients` only on concurrent models, to
     /// keep the run short; cells a side cannot serve are kept and marked.
     pub fn cells(&self, selection: &Selection) -> Result<Vec<Cell>, Error> {
         self.check_selection(selection)?;
@@ -333,7 +338,9 @@ impl Matrix {
                                 })
                                 .filter(|case| match case.scope() {
                                     ModelScope::EveryModel => true,
-                                    ModelScope::DefaultModel => model.name == server.default_model,
+                                    ModelScope::DefaultModel => {
+                                        model.name == server.default_model || model.failure_cases
+                                    }
                                     ModelScope::ConcurrentModels => model.concurrent,
                                 });
                             for case in cases {
@@ -471,6 +478,30 @@ mod tests {
         assert!(cells
             .iter()
             .any(|c| c.server_model == "simple" && c.case == Case::Echo));
+    }
+
+    #[test]
+    fn a_model_marked_failure_cases_gets_the_failure_cases() {
+        let marked = MATRIX.replace(
+            r#"{ name = "nonblocking", transports = ["framed"], concurrent = true }"#,
+            r#"{ name = "nonblocking", transports = ["framed"], concurrent = true, failure_cases = true }"#,
+        );
+        assert_ne!(marked, MATRIX);
+        let before = matrix().cells(&Selection::default()).unwrap();
+        let after = Matrix::parse(&marked, Path::new("m.toml"))
+            .unwrap()
+            .cells(&Selection::default())
+            .unwrap();
+        let failures_on_nonblocking = |cells: &[Cell]| {
+            cells
+                .iter()
+                .filter(|c| c.server_model == "nonblocking")
+                .filter(|c| c.case.scope() == ModelScope::DefaultModel)
+                .count()
+        };
+        assert_eq!(failures_on_nonblocking(&before), 0);
+        // 2 clients x 2 protocols x 2 transports x 4 failure cases.
+        assert_eq!(failures_on_nonblocking(&after), 2 * 2 * 2 * 4);
     }
 
     #[test]

@@ -24,7 +24,7 @@ enum ServerType {
     Threaded,
     /// `--workers` threads.
     ThreadPool,
-    /// Not supported (yet): exits 2.
+    /// Event loop and `--workers` workers: framed, or buffered binary and compact.
     Nonblocking,
 }
 
@@ -45,7 +45,7 @@ struct Args {
     transport: TransportArg,
     #[arg(long, value_enum, default_value = "simple")]
     server_type: ServerType,
-    /// Worker threads of the thread-pool server.
+    /// Worker threads of the thread-pool and non-blocking servers.
     #[arg(short = 'n', long, default_value_t = 4)]
     workers: usize,
     /// Serve ThriftTest and SecondService under those names on one port.
@@ -61,7 +61,11 @@ fn config(args: &Args) -> Result<ServerConfig, String> {
             workers: args.workers,
             queue: 16,
         },
-        ServerType::Nonblocking => return Err("--server-type nonblocking is unsupported".into()),
+        ServerType::Nonblocking => ServerModel::Nonblocking {
+            io_threads: ServerModel::DEFAULT_IO_THREADS,
+            workers: args.workers,
+            max_buffered_bytes: ServerModel::DEFAULT_MAX_BUFFERED_BYTES,
+        },
     };
     let mut config = ServerConfig::default();
     config.wire.protocol = args.protocol.protocol().0;
