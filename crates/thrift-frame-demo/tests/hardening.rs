@@ -112,76 +112,85 @@ fn trickling_peers_cannot_hold_the_pool_beyond_the_request_deadline() -> Result<
 
 #[test]
 fn connections_beyond_the_limit_are_refused_at_once_and_room_is_reused() -> Result<()> {
-    let limit = 4;
-    let server = TestServer::start(ServerConfig {
-        max_connections: Some(limit),
-        ..ServerConfig::default()
-    })?;
-    let mut held = (0..limit)
-        .map(|_| answered_connection(server.addr))
-        .collect::<Result<Vec<_>>>()?;
+    for model in [ServerModel::Threaded, ServerModel::nonblocking()] {
+        let limit = 4;
+        let server = TestServer::start(ServerConfig {
+            max_connections: Some(limit),
+            model,
+            ..ServerConfig::default()
+        })?;
+        let mut held = (0..limit)
+            .map(|_| answered_connection(server.addr))
+            .collect::<Result<Vec<_>>>()?;
 
-    let extra = TcpStream::connect(server.addr)?;
-    assert_closed_by_server(extra, Duration::from_secs(2))?;
+        let extra = TcpStream::connect(server.addr)?;
+        assert_closed_by_server(extra, Duration::from_secs(2))?;
 
-    // Room frees up: once the server has seen the close, a fresh client is served.
-    drop(held.pop());
-    wait_until(Duration::from_secs(5), "a connection has left", || {
-        server.monitor.open_connections() < limit
-    })?;
-    server.assert_serves("after")?;
-    drop(held);
-    let report = server.stop()?;
-    ensure!(report.refused == 1, "{report:?}");
+        // Room frees up: once the server has seen the close, a fresh client is served.
+        drop(held.pop());
+        wait_until(Duration::from_secs(5), "a connection has left", || {
+            server.monitor.open_connections() < limit
+        })?;
+        server.assert_serves("after")?;
+        drop(held);
+        let report = server.stop()?;
+        ensure!(report.refused == 1, "{report:?}");
+    }
     Ok(())
 }
 
 #[test]
 fn shutdown_cuts_a_call_in_flight_after_the_grace_period() -> Result<()> {
-    let server = TestServer::start(ServerConfig {
-        // Without a grace period, only these would end the half-sent call.
-        stall_timeout: Some(Duration::from_secs(120)),
-        request_timeout: Some(Duration::from_secs(120)),
-        shutdown_grace: Duration::from_millis(300),
-        ..ServerConfig::default()
-    })?;
-    let request = ping_call(Protocol::Compact);
-    let half = send_raw(server.addr, &request[..request.len() / 2])?;
-    wait_until(Duration::from_secs(5), "the call is in flight", || {
-        server.monitor.busy_connections() == 1
-    })?;
-    server.trigger_shutdown();
-    let report = server.join_within(Duration::from_secs(10))?;
-    ensure!(report.cut_at_shutdown == 1, "{report:?}");
-    assert_closed_by_server(half, Duration::from_secs(1))?;
+    for model in [ServerModel::Threaded, ServerModel::nonblocking()] {
+        let server = TestServer::start(ServerConfig {
+            // Without a grace period, only these would end the half-sent call.
+            stall_timeout: Some(Duration::from_secs(120)),
+            request_timeout: Some(Duration::from_secs(120)),
+            shutdown_grace: Duration::from_millis(300),
+            model,
+            ..ServerConfig::default()
+        })?;
+        let request = ping_call(Protocol::Compact);
+        let half = send_raw(server.addr, &request[..request.len() / 2])?;
+        wait_until(Duration::from_secs(5), "the call is in flight", || {
+            server.monitor.busy_connections() == 1
+        })?;
+        server.trigger_shutdown();
+        let report = server.join_within(Duration::from_secs(10))?;
+        ensure!(report.cut_at_shutdown == 1, "{report:?}");
+        assert_closed_by_server(half, Duration::from_secs(1))?;
+    }
     Ok(())
 }
 
 #[test]
 fn shutdown_lets_a_call_in_flight_finish_within_the_grace_period() -> Result<()> {
-    let server = TestServer::start(ServerConfig {
-        shutdown_grace: Duration::from_secs(30),
-        ..ServerConfig::default()
-    })?;
-    let request = ping_call(Protocol::Compact);
-    let (first, rest) = request.split_at(request.len() / 2);
-    let mut s = send_raw(server.addr, first)?;
-    wait_until(Duration::from_secs(5), "the call is in flight", || {
-        server.monitor.busy_connections() == 1
-    })?;
-    let monitor = server.monitor.clone();
-    server.trigger_shutdown();
-    s.write_all(rest)?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reply = [0u8; 1];
-    s.read_exact(&mut reply)
-        .context("the call in flight is answered")?;
-    let report = server.join_within(Duration::from_secs(10))?;
-    ensure!(
-        report.cut_at_shutdown == 0 && report.calls == 1,
-        "{report:?}"
-    );
-    ensure!(monitor.open_connections() == 0);
+    for model in [ServerModel::Threaded, ServerModel::nonblocking()] {
+        let server = TestServer::start(ServerConfig {
+            shutdown_grace: Duration::from_secs(30),
+            model,
+            ..ServerConfig::default()
+        })?;
+        let request = ping_call(Protocol::Compact);
+        let (first, rest) = request.split_at(request.len() / 2);
+        let mut s = send_raw(server.addr, first)?;
+        wait_until(Duration::from_secs(5), "the call is in flight", || {
+            server.monitor.busy_connections() == 1
+        })?;
+        let monitor = server.monitor.clone();
+        server.trigger_shutdown();
+        s.write_all(rest)?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut reply = [0u8; 1];
+        s.read_exact(&mut reply)
+            .context("the call in flight is answered")?;
+        let report = server.join_within(Duration::from_secs(10))?;
+        ensure!(
+            report.cut_at_shutdown == 0 && report.calls == 1,
+            "{report:?}"
+        );
+        ensure!(monitor.open_connections() == 0);
+    }
     Ok(())
 }
 
@@ -201,43 +210,60 @@ impl PingServiceSyncHandler for PanickyPing {
     }
 }
 
+/// One worker each, or none: the non-blocking model on its I/O thread.
+const PANIC_MODELS: [ServerModel; 3] = [
+    ServerModel::Pool {
+        workers: 1,
+        queue: 4,
+    },
+    ServerModel::Nonblocking {
+        io_threads: 1,
+        workers: 1,
+        max_buffered_bytes: 64 << 20,
+    },
+    ServerModel::Nonblocking {
+        io_threads: 1,
+        workers: 0,
+        max_buffered_bytes: 64 << 20,
+    },
+];
+
 #[test]
 fn a_panicking_handler_costs_its_call_not_the_worker() -> Result<()> {
-    let server = TestServer::start_with(
-        ServerConfig {
-            model: ServerModel::Pool {
-                workers: 1,
-                queue: 4,
+    for model in PANIC_MODELS {
+        let server = TestServer::start_with(
+            ServerConfig {
+                model,
+                ..ServerConfig::default()
             },
-            ..ServerConfig::default()
-        },
-        Arc::new(PingServiceSyncProcessor::new(PanickyPing)),
-    )?;
-    let mut config = ClientConfig::new(server.addr.to_string());
-    config.call_timeout = Duration::from_secs(5);
-    let mut client = ping_client(config.clone(), false)?;
-    match client.ping("boom") {
-        Err(ClientError::Application {
-            source: thrift::Error::Application(e),
-            ..
-        }) => ensure!(
-            e.kind == thrift::ApplicationErrorKind::InternalError,
-            "{e:?}"
-        ),
-        other => bail!("expected an INTERNAL_ERROR exception, got {other:?}"),
+            Arc::new(PingServiceSyncProcessor::new(PanickyPing)),
+        )?;
+        let mut config = ClientConfig::new(server.addr.to_string());
+        config.call_timeout = Duration::from_secs(5);
+        let mut client = ping_client(config.clone(), false)?;
+        match client.ping("boom") {
+            Err(ClientError::Application {
+                source: thrift::Error::Application(e),
+                ..
+            }) => ensure!(
+                e.kind == thrift::ApplicationErrorKind::InternalError,
+                "{e:?}"
+            ),
+            other => bail!("expected an INTERNAL_ERROR exception, got {other:?}"),
+        }
+        // The same connection, on the only worker, still serves.
+        ensure!(client.ping("ok")? == "receive len: 2");
+        ensure!(client.stats().reconnects == 0);
+        // So does a new one, after the first has gone.
+        drop(client);
+        let mut another = ping_client(config, false)?;
+        ensure!(another.ping("again")? == "receive len: 5");
+        drop(another);
+        wait_until(Duration::from_secs(5), "the connections have left", || {
+            server.monitor.open_connections() == 0
+        })?;
+        let report = server.stop()?;
+        ensure!(report.panics == 1 && report.calls == 2, "{report:?}");
     }
-    // The same connection, on the only worker, still serves.
-    ensure!(client.ping("ok")? == "receive len: 2");
-    ensure!(client.stats().reconnects == 0);
-    // So does a new one, after the first has gone.
-    drop(client);
-    let mut another = ping_client(config, false)?;
-    ensure!(another.ping("again")? == "receive len: 5");
-    drop(another);
-    wait_until(Duration::from_secs(5), "the connections have left", || {
-        server.monitor.open_connections() == 0
-    })?;
-    let report = server.stop()?;
-    ensure!(report.panics == 1 && report.calls == 2, "{report:?}");
     Ok(())
 }

@@ -6,7 +6,9 @@
 //! a multiplexed server, and a listener the caller has already bound (tests
 //! bind port 0 and know the port before a single byte is served); the server
 //! then serves until a [`ShutdownSignal`] is triggered. [`serve`] does the
-//! same in one call. It runs one of three [`ServerModel`]s, reads every
+//! same in one call. It runs one of four [`ServerModel`]s (simple, a thread
+//! per connection, a thread pool, or non-blocking: event loops for every
+//! connection and a few workers for the processor), reads every
 //! connection through the wire layer's size limits and timeouts, and closes
 //! a misbehaving connection with one log line that says why, without
 //! disturbing the others.
@@ -23,6 +25,9 @@
 //!   not the worker or the connection;
 //! - shutdown waits at most [`ServerConfig::shutdown_grace`] for calls in
 //!   flight, then cuts what is left.
+//! - the non-blocking model reads a request only while the bytes it holds
+//!   for all connections together are under its `max_buffered_bytes`, and
+//!   reads no further request on a connection until its reply is sent.
 
 mod config;
 mod connection;

@@ -14,6 +14,9 @@ pub(crate) struct ServerStats {
     pub bad_connections: AtomicU64,
     pub panics: AtomicU64,
     pub cut_at_shutdown: AtomicU64,
+    /// Non-blocking model: bytes of requests and replies held now.
+    pub buffered_bytes: AtomicU64,
+    pub peak_buffered_bytes: AtomicU64,
 }
 
 /// What a server did during its life.
@@ -33,6 +36,10 @@ pub struct ServeReport {
     pub panics: u64,
     /// Connections still in a call when the shutdown grace period ran out.
     pub cut_at_shutdown: u64,
+    /// The most bytes of requests and replies the non-blocking model held
+    /// at once (its `max_buffered_bytes` bounds what it reads); 0 for the
+    /// other models, whose buffers are per connection.
+    pub peak_buffered_bytes: u64,
 }
 
 impl ServerStats {
@@ -45,6 +52,7 @@ impl ServerStats {
             bad_connections: get(&self.bad_connections),
             panics: get(&self.panics),
             cut_at_shutdown: get(&self.cut_at_shutdown),
+            peak_buffered_bytes: get(&self.peak_buffered_bytes),
         }
     }
 }
@@ -67,6 +75,12 @@ impl ServerMonitor {
     /// its reply is sent) now.
     pub fn busy_connections(&self) -> usize {
         self.registry.busy()
+    }
+
+    /// Bytes of requests and replies the non-blocking model holds now
+    /// (0 for the other models).
+    pub fn buffered_bytes(&self) -> u64 {
+        self.stats.buffered_bytes.load(Ordering::Relaxed)
     }
 
     /// The counters so far.

@@ -1,35 +1,46 @@
 //! The bound on bytes buffered for peers, shared by every I/O thread.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-/// Bytes of requests and replies held now, against a limit.
+use crate::stats::ServerStats;
+
+/// Bytes of requests and replies held now, against a limit. The count is
+/// the server's `buffered_bytes` statistic, so a monitor can watch it.
 #[derive(Debug)]
 pub(crate) struct Budget {
-    used: AtomicUsize,
-    limit: usize,
+    stats: Arc<ServerStats>,
+    limit: u64,
 }
 
 impl Budget {
-    pub(crate) fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize, stats: Arc<ServerStats>) -> Self {
         Budget {
-            used: AtomicUsize::new(0),
-            limit,
+            stats,
+            limit: limit as u64,
         }
+    }
+
+    fn took(&self, now: u64) {
+        self.stats
+            .peak_buffered_bytes
+            .fetch_max(now, Ordering::Relaxed);
     }
 
     /// Takes `bytes` if they fit; false (and nothing taken) if not.
     pub(crate) fn try_take(&self, bytes: usize) -> bool {
-        let mut used = self.used.load(Ordering::Relaxed);
+        let used = &self.stats.buffered_bytes;
+        let mut now = used.load(Ordering::Relaxed);
         loop {
-            let Some(next) = used.checked_add(bytes).filter(|n| *n <= self.limit) else {
+            let Some(next) = now.checked_add(bytes as u64).filter(|n| *n <= self.limit) else {
                 return false;
             };
-            match self
-                .used
-                .compare_exchange_weak(used, next, Ordering::AcqRel, Ordering::Relaxed)
-            {
-                Ok(_) => return true,
-                Err(now) => used = now,
+            match used.compare_exchange_weak(now, next, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => {
+                    self.took(next);
+                    return true;
+                }
+                Err(seen) => now = seen,
             }
         }
     }
@@ -37,17 +48,23 @@ impl Budget {
     /// Takes `bytes` whether or not they fit: for bytes already read or
     /// replies already made, which exist either way.
     pub(crate) fn take(&self, bytes: usize) {
-        self.used.fetch_add(bytes, Ordering::AcqRel);
+        let before = self
+            .stats
+            .buffered_bytes
+            .fetch_add(bytes as u64, Ordering::AcqRel);
+        self.took(before + bytes as u64);
     }
 
     /// Gives back bytes taken before.
     pub(crate) fn give_back(&self, bytes: usize) {
-        self.used.fetch_sub(bytes, Ordering::AcqRel);
+        self.stats
+            .buffered_bytes
+            .fetch_sub(bytes as u64, Ordering::AcqRel);
     }
 
     /// Whether anything is left to take.
     pub(crate) fn has_room(&self) -> bool {
-        self.used.load(Ordering::Relaxed) < self.limit
+        self.stats.buffered_bytes.load(Ordering::Relaxed) < self.limit
     }
 }
 
@@ -57,7 +74,8 @@ mod tests {
 
     #[test]
     fn takes_only_what_fits_and_gets_it_back() {
-        let budget = Budget::new(100);
+        let stats = Arc::new(ServerStats::default());
+        let budget = Budget::new(100, stats.clone());
         assert!(budget.try_take(60));
         assert!(!budget.try_take(41));
         assert!(budget.try_take(40));
@@ -66,5 +84,6 @@ mod tests {
         assert!(budget.has_room());
         budget.take(80);
         assert!(!budget.try_take(1));
+        assert_eq!(stats.report().peak_buffered_bytes, 130);
     }
 }

@@ -403,7 +403,10 @@ impl Conn {
                     millis(config.request_timeout)
                 )))
             }
-            Phase::Reading { last_byte, .. } if over(*last_byte, config.stall_timeout) => {
+            // Paused, it is the server that is not reading: no stall of the peer's.
+            Phase::Reading { last_byte, .. }
+                if !self.paused && over(*last_byte, config.stall_timeout) =>
+            {
                 Some(Ending::Problem(format!(
                     "peer stalled mid-message: no data for {} ms after {received} bytes",
                     millis(config.stall_timeout)

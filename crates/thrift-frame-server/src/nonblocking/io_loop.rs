@@ -210,6 +210,11 @@ impl IoLoop {
             self.read_mail(&jobs, false);
             if !self.paused.is_empty() && self.budget.has_room() {
                 for key in std::mem::take(&mut self.paused) {
+                    // Its turn: it reads again (and pauses again if the
+                    // room is not enough for it).
+                    if let Some(conn) = self.conns.get_mut(key) {
+                        conn.paused = false;
+                    }
                     self.drive(key, &jobs);
                 }
             }

@@ -61,7 +61,10 @@ pub(crate) fn serve(
     listener
         .set_nonblocking(true)
         .map_err(|e| ServerError::io("making the listener non-blocking", e))?;
-    let budget = Arc::new(Budget::new(threads.max_buffered_bytes));
+    let budget = Arc::new(Budget::new(
+        threads.max_buffered_bytes,
+        shared.stats.clone(),
+    ));
     let mut loops = Vec::with_capacity(threads.io);
     for index in 0..threads.io {
         loops.push(IoLoop::new(index, shared.clone(), budget.clone())?);
