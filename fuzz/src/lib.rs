@@ -12,12 +12,12 @@ use std::io::{self, Cursor, Write};
 use std::sync::{Arc, Mutex};
 
 use thrift::protocol::{TInputProtocol, TType};
+use thrift_frame_demo::Service;
 use thrift_frame_idl::ping::{PingServiceSyncClient, TPingServiceSyncClient};
 use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
-use thrift_frame_demo::Service;
 use thrift_frame_wire::{
-    HttpTarget, Limits, ObservedInputProtocol, Protocol, RequestObserver, RequestOutcome, Transport,
-    WireConfig,
+    HttpTarget, Limits, ObservedInputProtocol, Protocol, RequestObserver, RequestOutcome,
+    Transport, WireConfig,
 };
 
 /// Frame, message and string limit: small, so that inputs of a few KiB reach
@@ -214,5 +214,77 @@ impl Write for Capture {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// The `message_boundary` target: selector bit 0 picks binary or compact,
+/// bits 1.. the chunk size (1 to 128 bytes) the stream is fed in. Panics
+/// when the walk fed in chunks disagrees with the walk of the whole stream,
+/// or when it ends a message where the thrift crate's reader wants more.
+pub fn check_boundary(selector: u8, stream: &[u8]) {
+    use thrift::protocol::{TBinaryInputProtocol, TCompactInputProtocol};
+    use thrift_frame_wire::MessageBoundary;
+
+    let protocol = if selector & 1 == 0 {
+        Protocol::Binary
+    } else {
+        Protocol::Compact
+    };
+    let limits = Limits {
+        max_frame_size: LIMIT,
+        max_message_size: LIMIT,
+        max_string_size: LIMIT,
+        ..Limits::default()
+    };
+    let walk = || MessageBoundary::new(protocol, limits).expect("binary and compact have one");
+    let whole = walk().scan(stream).map_err(|e| e.to_string());
+
+    let step = 1 + usize::from(selector >> 1);
+    let mut chunked = walk();
+    let mut end = 0;
+    let mut found = Ok(None);
+    while end < stream.len() {
+        end = (end + step).min(stream.len());
+        found = chunked.scan(&stream[..end]).map_err(|e| e.to_string());
+        if found != Ok(None) {
+            break;
+        }
+    }
+    match (&whole, &found) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "chunks of {step} end elsewhere"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("whole: {whole:?}, in chunks of {step}: {found:?}"),
+    }
+
+    if let Ok(Some(length)) = whole {
+        let mut cursor = Cursor::new(&stream[..length]);
+        let read = {
+            let mut input: Box<dyn TInputProtocol + '_> = match protocol {
+                Protocol::Binary => Box::new(TBinaryInputProtocol::new(&mut cursor, true)),
+                _ => Box::new(TCompactInputProtocol::new(&mut cursor)),
+            };
+            input
+                .read_message_begin()
+                .and_then(|_| input.skip(TType::Struct))
+                .and_then(|()| input.read_message_end())
+        };
+        match read {
+            // The crate agrees where the message ends.
+            Ok(()) => assert_eq!(
+                cursor.position() as usize,
+                length,
+                "the crate read elsewhere"
+            ),
+            // It may refuse what the walk does not judge (invalid UTF-8,
+            // say), but never for want of bytes the walk said were not part
+            // of the message.
+            Err(thrift::Error::Transport(e)) => {
+                assert!(
+                    e.kind != thrift::TransportErrorKind::EndOfFile,
+                    "the crate wanted bytes past the end the walk found at {length}: {e}"
+                )
+            }
+            Err(_) => {}
+        }
     }
 }

@@ -16,13 +16,13 @@ use thrift::protocol::{
     TOutputProtocol, TStructIdentifier, TType,
 };
 use thrift::{ApplicationError, ApplicationErrorKind};
+use thrift_frame_demo::{Service, PING_SERVICE_NAME, STUDENT_SERVICE_NAME};
 use thrift_frame_fuzz::{
     call_with_replies, selector, serve, student, wire, Call, Capture, CALLS, OUTPUT_MESSAGE,
     PING_MESSAGE, SERVICES, WIRES,
 };
 use thrift_frame_idl::ping::{PingServiceSyncClient, TPingServiceSyncClient};
 use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
-use thrift_frame_demo::{Service, PING_SERVICE_NAME, STUDENT_SERVICE_NAME};
 use thrift_frame_wire::{OutputProtocol, Transport, WireConfig, ZlibWriter, IO_BUFFER_BYTES};
 
 /// One request, as a client would send it.
@@ -103,7 +103,9 @@ fn write_unknown_call(out: &mut dyn TOutputProtocol, seq: i32) -> thrift::Result
 fn exception_reply(wire: &WireConfig, method: &str) -> thrift::Result<Vec<u8>> {
     let capture = Capture::default();
     // The server's side of the wire: over HTTP, a response, not a request.
-    let mut out = wire.server_stack(Cursor::new(Vec::new()), capture.clone()).output;
+    let mut out = wire
+        .server_stack(Cursor::new(Vec::new()), capture.clone())
+        .output;
     out.write_message_begin(&TMessageIdentifier::new(method, TMessageType::Exception, 1))?;
     let error = ApplicationError::new(ApplicationErrorKind::InternalError, "handler failed");
     thrift::Error::write_application_error_to_out_protocol(&error, &mut *out)?;
@@ -225,9 +227,40 @@ fn main() {
             }
         }
     }
+    let boundary_seeds = boundary_seeds(&root.join("message_boundary"));
     println!(
-        "wrote {server_seeds} seeds to {} and {client_seeds} to {}",
+        "wrote {server_seeds} seeds to {}, {client_seeds} to {} and {boundary_seeds} to \
+         message_boundary",
         server_dir.display(),
         client_dir.display()
     );
+}
+
+/// The C++, Go and Python libraries' own messages (the wire crate's
+/// vectors), in chunks of 1 and of 64 bytes; run from the repository root.
+fn boundary_seeds(dir: &Path) -> usize {
+    fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    let vectors = Path::new("crates/thrift-frame-wire/tests/vectors/messages");
+    let entries = fs::read_dir(vectors)
+        .unwrap_or_else(|e| panic!("reading {} (run from the root): {e}", vectors.display()));
+    let mut seeds = 0;
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let protocol_bit = match path.extension().and_then(|e| e.to_str()) {
+            Some("binary") => 0,
+            Some("compact") => 1,
+            _ => continue,
+        };
+        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("reading {name}: {e}"));
+        for chunk_bits in [0u8, 63 << 1] {
+            write_seed(dir, name, protocol_bit | chunk_bits, &bytes);
+            seeds += 1;
+        }
+    }
+    assert!(seeds > 0, "no vectors in {}", vectors.display());
+    seeds
 }
