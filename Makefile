@@ -15,7 +15,7 @@ GENERATED := idl/ping.thrift:crates/thrift-frame-idl/src/generated \
              examples/kv/kv.thrift:examples/kv/src
 
 .PHONY: all deps deps-apt generate check-generated build test test-rust lint fmt \
-        peers peers-check interop interop-ci fault-test deps-faults bench bench-quick bench-smoke docker-test \
+        peers peers-check interop interop-ci fault-test deps-faults bench bench-quick bench-sweep bench-smoke docker-test \
         docker-lint fuzz fuzz-smoke clean
 
 all: build
@@ -139,6 +139,11 @@ bench-quick: deps peers
 	$(CARGO) build --release --bins -q
 	target/release/bench --quick --out target/bench-quick >/dev/null
 	@echo "bench --quick ran; figures in target/bench-quick/bench.md"
+
+# The connection sweep alone (1 to 10,000 connections, small calls, five
+# server models). Results: target/bench-sweep/{bench.json,bench.md,sweep-*.svg}.
+bench-sweep: build peers
+	target/release/bench --sweep --out target/bench-sweep
 
 # 1 MiB ping through ping-server vs raw TCP loopback, side by side, as a ratio.
 bench-smoke: deps

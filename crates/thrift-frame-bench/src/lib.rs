@@ -22,6 +22,8 @@
 //! - [`peers`]: peer servers and clients as processes (via interop/matrix.toml).
 //! - [`pinning`]: clients on one CPU, servers on another, for the latency cells.
 //! - [`reconnect`]: time from a restarted server to the first good call.
+//! - [`sweep`]: the connection sweep's load generator (1 to 10,000
+//!   connections from one thread, small calls, no project client).
 //! - [`report`] and [`plot`]: bench.json, bench.md, SVG plots, target verdicts.
 //!
 //! Nothing here asserts on time; the figures are reported as ratios.
@@ -35,5 +37,6 @@ pub mod plot;
 pub mod reconnect;
 pub mod report;
 pub mod stats;
+pub mod sweep;
 
 pub use error::BenchError;

@@ -175,13 +175,39 @@ impl PeerServer {
         format!("127.0.0.1:{}", self.port)
     }
 
-    /// Peak resident memory so far (VmHWM), in KiB; None if unreadable.
-    pub fn peak_rss_kib(&self) -> Option<u64> {
+    /// A number field of the process's /proc status ("VmHWM", "Threads"),
+    /// without its unit; None if unreadable.
+    fn status_field(&self, field: &str) -> Option<u64> {
         let status = fs::read_to_string(format!("/proc/{}/status", self.process.pid())).ok()?;
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// Peak resident memory so far (VmHWM), in KiB; None if unreadable.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.status_field("VmHWM")
+    }
+
+    /// Resident memory now (VmRSS), in KiB; None if unreadable.
+    pub fn rss_kib(&self) -> Option<u64> {
+        self.status_field("VmRSS")
+    }
+
+    /// The process's threads now; None if unreadable.
+    pub fn threads(&self) -> Option<u64> {
+        self.status_field("Threads")
+    }
+
+    /// How the process ended, if it has (a server that cannot hold its
+    /// connections may have died of it).
+    pub fn exited(&mut self) -> Option<String> {
+        match self.process.try_exit() {
+            Ok(None) => None,
+            Ok(Some(status)) => Some(thrift_frame_harness::describe_exit(status)),
+            Err(e) => Some(e.to_string()),
+        }
     }
 
     /// SIGKILL: the server vanishes without closing its connections politely.

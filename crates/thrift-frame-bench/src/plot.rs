@@ -1,5 +1,6 @@
 //! SVG plots of a report: latency vs payload size (with the raw TCP floor),
-//! one per large-payload pass, and small-call throughput vs concurrency.
+//! one per large-payload pass, small-call throughput vs concurrency, and
+//! the connection sweep's calls/s and p99 vs connections.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -77,6 +78,64 @@ fn draw(
             .map_err(|e| fail(&e))?
             .label("raw TCP (floor)")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
+/// Like [`draw`], with a logarithmic x axis from 1 (connection counts).
+fn draw_log_x(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &Series,
+) -> Result<(), BenchError> {
+    let fail = |e: &dyn std::fmt::Display| BenchError::Plot {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let (mut x_max, mut y_max) = (10.0f64, 0.0f64);
+    for &(x, y) in series.values().flatten() {
+        x_max = x_max.max(x);
+        y_max = y_max.max(y);
+    }
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(
+            (1f64..x_max * 1.5).log_scale(),
+            0f64..(y_max * 1.1).max(1e-9),
+        )
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .draw()
+        .map_err(|e| fail(&e))?;
+    for (i, (name, pts)) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        chart
+            .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))
+            .map_err(|e| fail(&e))?
+            .label(name.as_str())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+            .map_err(|e| fail(&e))?;
     }
     chart
         .configure_series_labels()
@@ -166,6 +225,44 @@ pub fn write_all(report: &BenchReport, dir: &Path) -> Result<Vec<String>, BenchE
             None,
         )?;
         written.push("throughput.svg".into());
+    }
+    if let Some(sweep) = &report.sweep {
+        // (file, title, y axis, figure of a row)
+        type Figure = fn(&crate::report::SweepRow) -> f64;
+        let plots: [(&str, &str, &str, Figure); 2] = [
+            (
+                "sweep-calls.svg",
+                "output(\"hi\") calls/s vs connections, binary+framed",
+                "calls/s",
+                |r| r.calls_per_s,
+            ),
+            (
+                "sweep-p99.svg",
+                "output(\"hi\") p99 latency vs connections, binary+framed",
+                "p99 ms",
+                |r| r.p99_us / 1000.0,
+            ),
+        ];
+        for (file, title, y_label, figure) in plots {
+            let mut series = Series::new();
+            for r in sweep.rows.iter().filter(|r| r.error.is_none()) {
+                series
+                    .entry(format!("{} {}", r.server, r.model))
+                    .or_default()
+                    .push((r.connections as f64, figure(r)));
+            }
+            if series.is_empty() {
+                continue;
+            }
+            draw_log_x(
+                &dir.join(file),
+                title,
+                "connections (log)",
+                y_label,
+                &series,
+            )?;
+            written.push(file.into());
+        }
     }
     Ok(written)
 }

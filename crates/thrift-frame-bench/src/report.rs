@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::measure::THROUGHPUT_WARMUP_CALLS;
-use crate::stats::{median_ratio_interval, Summary};
+use crate::stats::{median_ratio_interval, quantile_ratio_interval, Summary};
 
 /// One latency cell: `client` calling `ping` on `server` with `size` bytes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,6 +86,61 @@ pub struct Reconnect {
     pub median_ms: f64,
 }
 
+/// One cell of the connection sweep: `connections` held to one server,
+/// each calling `output("hi")` (binary+framed) in a closed loop.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepRow {
+    pub server: String,
+    pub model: String,
+    pub connections: usize,
+    /// Why the cell has no figures: the server would not take the
+    /// connections, failed a call, died, or failed at fewer connections.
+    pub error: Option<String>,
+    /// Calls completed in the window.
+    pub calls: u64,
+    pub calls_per_s: f64,
+    /// Calls per second in each slice of the window.
+    pub slice_calls_per_s: Vec<f64>,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    /// Server threads and resident memory right after the window, every
+    /// connection still open and idle.
+    pub threads: Option<u64>,
+    pub rss_kib: Option<u64>,
+    /// Peak resident memory of the server over the cell (it starts fresh
+    /// for each cell).
+    pub peak_rss_kib: Option<u64>,
+    /// A uniform sample of the window's latencies in microseconds, for the
+    /// p99 target's interval. Not in bench.json.
+    #[serde(skip)]
+    pub samples_us: Vec<f64>,
+}
+
+/// The connection sweep: how each server model scales with connections.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sweep {
+    /// The timed window of each cell and the slices it is cut into.
+    pub window_ms: u64,
+    pub slices: usize,
+    /// The Rust non-blocking server's I/O threads and workers.
+    pub rs_io_threads: usize,
+    pub rs_workers: usize,
+    pub rows: Vec<SweepRow>,
+    pub notes: Vec<String>,
+}
+
+impl Sweep {
+    /// The row of `server` `model` at `connections`, if it has figures.
+    pub fn cell(&self, server: &str, model: &str, connections: usize) -> Option<&SweepRow> {
+        self.rows.iter().find(|r| {
+            r.server == server
+                && r.model == model
+                && r.connections == connections
+                && r.error.is_none()
+        })
+    }
+}
+
 /// What a run says about a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -106,6 +161,17 @@ impl Verdict {
             Some((lo, _)) if lo > threshold => Verdict::Missed,
             Some(_) => Verdict::WithinNoise,
             None if ratio <= threshold => Verdict::Met,
+            None => Verdict::Missed,
+        }
+    }
+
+    /// `ratio` against `threshold` where higher is better.
+    fn of_higher_ratio(ratio: f64, interval: Option<(f64, f64)>, threshold: f64) -> Verdict {
+        match interval {
+            Some((lo, _)) if lo >= threshold => Verdict::Met,
+            Some((_, hi)) if hi < threshold => Verdict::Missed,
+            Some(_) => Verdict::WithinNoise,
+            None if ratio >= threshold => Verdict::Met,
             None => Verdict::Missed,
         }
     }
@@ -181,6 +247,9 @@ pub struct BenchReport {
     pub throughput: Vec<ThroughputRow>,
     pub reconnect: Option<Reconnect>,
     pub rss: Vec<RssRow>,
+    /// The connection sweep (absent from files written before it).
+    #[serde(default)]
+    pub sweep: Option<Sweep>,
     pub targets: Vec<TargetCheck>,
 }
 
@@ -255,6 +324,23 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
             checks.push(ratio_check(target, rs, cpp, 1.0));
         }
     }
+    if let Some(sweep) = &report.sweep {
+        sweep_targets(sweep, &mut checks);
+    }
+    for wire in [cb, ("binary", "framed", "alnum")] {
+        let Some(&largest) = sizes.last() else { break };
+        let rs = find(&report.latency, "rs", "rs", "nonblocking", wire, largest);
+        let tcp = find(&report.baseline, "tcp", "tcp", "-", wire, largest);
+        if let (Some(rs), Some(tcp)) = (rs, tcp) {
+            let target = format!(
+                "Rust nonblocking server p50 at {} <= 1.3x raw TCP, {}+{}",
+                size_label(largest),
+                wire.0,
+                wire.1
+            );
+            checks.push(ratio_check(target, rs, tcp, 1.3));
+        }
+    }
     if let Some(reconnect) = &report.reconnect {
         checks.push(TargetCheck {
             target: "first successful call within 50 ms of the server accepting (median)".into(),
@@ -268,6 +354,96 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
         });
     }
     checks
+}
+
+/// The non-blocking model's targets in the connection sweep.
+fn sweep_targets(sweep: &Sweep, checks: &mut Vec<TargetCheck>) {
+    let nb = ("rs", "nonblocking");
+    // Held connections: at the most the sweep reached.
+    if let Some(most) = sweep
+        .rows
+        .iter()
+        .filter(|r| (r.server.as_str(), r.model.as_str()) == nb)
+        .map(|r| r.connections)
+        .max()
+    {
+        let row = sweep.cell(nb.0, nb.1, most);
+        let mib = row.and_then(|r| r.rss_kib).map(|k| k as f64 / 1024.0);
+        checks.push(TargetCheck {
+            target: format!(
+                "Rust nonblocking holds {most} connections, every one served a call, in <= 40 MiB RSS"
+            ),
+            measured: mib.map_or_else(|| "failed".into(), |m| format!("{m:.1} MiB")),
+            interval_95: None,
+            verdict: if mib.is_some_and(|m| m <= 40.0) {
+                Verdict::Met
+            } else {
+                Verdict::Missed
+            },
+        });
+        let allowed = (sweep.rs_io_threads + sweep.rs_workers + 2) as u64;
+        let threads = row.and_then(|r| r.threads);
+        checks.push(TargetCheck {
+            target: format!(
+                "Rust nonblocking threads with {most} connections <= io threads + workers + 2 = {allowed}"
+            ),
+            measured: threads.map_or_else(|| "failed".into(), |t| t.to_string()),
+            interval_95: None,
+            verdict: if threads.is_some_and(|t| t <= allowed) {
+                Verdict::Met
+            } else {
+                Verdict::Missed
+            },
+        });
+    }
+    // Calls/s: the ratio of the median slice rates, higher is better.
+    let rate_check = |other: (&str, &str), n: usize, threshold: f64| -> Option<TargetCheck> {
+        let rs = sweep.cell(nb.0, nb.1, n)?;
+        let them = sweep.cell(other.0, other.1, n)?;
+        let ratio = rs.calls_per_s / them.calls_per_s;
+        let interval = median_ratio_interval(
+            &rs.slice_calls_per_s,
+            &them.slice_calls_per_s,
+            RESAMPLES,
+            23,
+        );
+        Some(TargetCheck {
+            target: format!(
+                "Rust nonblocking calls/s >= {threshold}x {} {}'s, {n} connections",
+                other.0, other.1
+            ),
+            measured: format!("{ratio:.2}x"),
+            interval_95: interval,
+            verdict: Verdict::of_higher_ratio(ratio, interval, threshold),
+        })
+    };
+    let counts: Vec<usize> = {
+        let mut c: Vec<usize> = sweep.rows.iter().map(|r| r.connections).collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    };
+    for &n in &counts {
+        if [256, 1024, 4096].contains(&n) {
+            checks.extend(rate_check(("cpp", "nonblocking"), n, 2.0));
+        }
+    }
+    for &n in counts.iter().filter(|&&n| n >= 256) {
+        checks.extend(rate_check(("rs", "threaded"), n, 1.0));
+    }
+    if let (Some(rs), Some(threaded)) = (
+        sweep.cell(nb.0, nb.1, 1024),
+        sweep.cell("rs", "threaded", 1024),
+    ) {
+        let ratio = rs.p99_us / threaded.p99_us;
+        let interval = quantile_ratio_interval(&rs.samples_us, &threaded.samples_us, 0.99, 500, 29);
+        checks.push(TargetCheck {
+            target: "Rust nonblocking p99 <= 1/3 of rs threaded's, 1024 connections".into(),
+            measured: format!("{ratio:.2}x"),
+            interval_95: interval,
+            verdict: Verdict::of_ratio(ratio, interval, 1.0 / 3.0),
+        });
+    }
 }
 
 pub fn size_label(size: usize) -> String {
@@ -494,32 +670,42 @@ pub fn markdown(report: &BenchReport) -> String {
             t.verdict.label()
         );
     }
-    large_payloads(&mut out, report);
-    let _ = writeln!(
-        out,
-        "\n## Client side: every client -> Rust server (threaded)\n"
-    );
-    latency_table(&mut out, &report.client_side);
-    let _ = writeln!(
-        out,
-        "\n## Small calls: output(\"hi\"), Rust clients in parallel\n\nEach cell: every client connected and warmed up ({} calls), then calling for {} ms; calls/s counts every call made in that window.\n\n| server | model | wire | clients | calls | calls/s | p50 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|",
-        THROUGHPUT_WARMUP_CALLS,
-        report.throughput_window_ms
-    );
-    for r in &report.throughput {
+    // A run of the sweep alone (--sweep) has no rows for the other sections.
+    if !report.baseline.is_empty() {
+        large_payloads(&mut out, report);
+    }
+    if !report.client_side.is_empty() {
         let _ = writeln!(
             out,
-            "| {} | {} | {}+{} | {} | {} | {:.0} | {} | {} |",
-            r.server,
-            r.model,
-            r.protocol,
-            r.transport,
-            r.clients,
-            r.calls,
-            r.calls_per_s,
-            ms(r.p50_us),
-            ms(r.p99_us)
+            "\n## Client side: every client -> Rust server (threaded)\n"
         );
+        latency_table(&mut out, &report.client_side);
+    }
+    if !report.throughput.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Small calls: output(\"hi\"), Rust clients in parallel\n\nEach cell: every client connected and warmed up ({} calls), then calling for {} ms; calls/s counts every call made in that window.\n\n| server | model | wire | clients | calls | calls/s | p50 ms | p99 ms |\n|---|---|---|---:|---:|---:|---:|---:|",
+            THROUGHPUT_WARMUP_CALLS,
+            report.throughput_window_ms
+        );
+        for r in &report.throughput {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {}+{} | {} | {} | {:.0} | {} | {} |",
+                r.server,
+                r.model,
+                r.protocol,
+                r.transport,
+                r.clients,
+                r.calls,
+                r.calls_per_s,
+                ms(r.p50_us),
+                ms(r.p99_us)
+            );
+        }
+    }
+    if let Some(sweep) = &report.sweep {
+        sweep_section(&mut out, sweep);
     }
     if let Some(r) = &report.reconnect {
         let samples: Vec<String> = r.samples_ms.iter().map(|s| format!("{s:.1}")).collect();
@@ -531,19 +717,86 @@ pub fn markdown(report: &BenchReport) -> String {
             samples.join(", ")
         );
     }
-    let _ = writeln!(out, "\n## Peak RSS of each server during the large-payload runs\n\n| server | model | peak RSS MiB, compact+buffered and binary+framed | any pass |\n|---|---|---:|---:|");
-    let mib = |kib: u64| format!("{:.1}", kib as f64 / 1024.0);
-    for r in &report.rss {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            r.server,
-            r.model,
-            mib(r.peak_rss_kib),
-            r.peak_rss_kib_any_pass.map_or_else(|| "-".into(), mib)
-        );
+    if !report.rss.is_empty() {
+        let _ = writeln!(out, "\n## Peak RSS of each server during the large-payload runs\n\n| server | model | peak RSS MiB, compact+buffered and binary+framed | any pass |\n|---|---|---:|---:|");
+        let mib = |kib: u64| format!("{:.1}", kib as f64 / 1024.0);
+        for r in &report.rss {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                r.server,
+                r.model,
+                mib(r.peak_rss_kib),
+                r.peak_rss_kib_any_pass.map_or_else(|| "-".into(), mib)
+            );
+        }
     }
     out
+}
+
+fn sweep_section(out: &mut String, sweep: &Sweep) {
+    let _ = writeln!(
+        out,
+        "\n## Connection sweep: output(\"hi\"), binary+framed, one load generator\n\nOne thread of the bench drives every connection (mio; requests encoded once, replies checked byte for byte), one call in flight per connection. Each cell starts a fresh server, opens the connections {} at a time, each making one call, then runs a {} ms window cut into {} slices (the intervals come from the slice rates). Threads and RSS are the server's right after the window, every connection still open and idle. Rust nonblocking runs {} I/O thread(s) and {} workers.\n\n| server | model | connections | calls | calls/s | p50 ms | p99 ms | threads | RSS MiB | peak RSS MiB | KiB per connection |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        crate::sweep::SETUP_IN_FLIGHT,
+        sweep.window_ms,
+        sweep.slices,
+        sweep.rs_io_threads,
+        sweep.rs_workers
+    );
+    let mib =
+        |kib: Option<u64>| kib.map_or_else(|| "-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
+    // Memory per connection: over the same server's 1-connection cell.
+    let per_connection = |r: &SweepRow| -> String {
+        let base = sweep.cell(&r.server, &r.model, 1).and_then(|b| b.rss_kib);
+        match (r.rss_kib, base) {
+            (Some(now), Some(base)) if r.connections > 1 => format!(
+                "{:.2}",
+                (now as f64 - base as f64) / (r.connections - 1) as f64
+            ),
+            _ => "-".into(),
+        }
+    };
+    for r in &sweep.rows {
+        if let Some(error) = &r.error {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | failed: {} | | | | | | | |",
+                r.server,
+                r.model,
+                r.connections,
+                error.replace('|', "/")
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            r.server,
+            r.model,
+            r.connections,
+            r.calls,
+            r.calls_per_s,
+            ms(r.p50_us),
+            ms(r.p99_us),
+            r.threads.map_or_else(|| "-".into(), |t| t.to_string()),
+            mib(r.rss_kib),
+            mib(r.peak_rss_kib),
+            per_connection(r)
+        );
+    }
+    if !sweep.notes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            sweep
+                .notes
+                .iter()
+                .map(|n| format!("- {n}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }
 
 #[cfg(test)]
@@ -601,6 +854,7 @@ mod tests {
                 median_ms: 60.0,
             }),
             rss: vec![],
+            sweep: None,
             targets: vec![],
         }
     }
@@ -727,6 +981,114 @@ mod tests {
         let json_at = md.find("### json+http").expect("json section");
         let cb_at = md.find("### compact+buffered").expect("cb section");
         assert!(json_at < cb_at, "{md}");
+    }
+
+    fn sweep_row(model: &str, server: &str, connections: usize, rate: f64, p99: f64) -> SweepRow {
+        SweepRow {
+            server: server.into(),
+            model: model.into(),
+            connections,
+            error: None,
+            calls: (rate * 2.0) as u64,
+            calls_per_s: rate,
+            // Slices spread +-5 % around the rate.
+            slice_calls_per_s: (0..10)
+                .map(|i| rate * (0.95 + 0.01 * f64::from(i)))
+                .collect(),
+            p50_us: p99 / 2.0,
+            p99_us: p99,
+            threads: Some(if model == "nonblocking" && server == "rs" {
+                7
+            } else {
+                connections as u64 + 3
+            }),
+            rss_kib: Some(4096 + connections as u64),
+            peak_rss_kib: Some(4096 + connections as u64),
+            samples_us: (1..=100).map(|i| p99 * f64::from(i) / 99.0).collect(),
+        }
+    }
+
+    #[test]
+    fn the_sweep_targets_are_judged_from_its_cells() {
+        let mut r = report();
+        let mut rows = Vec::new();
+        for n in [1, 256, 1024, 4096, 10_000] {
+            // rs nonblocking: 2.5x C++ at 256, 1.5x at 1024, 2.0x +-5 % at 4096.
+            let cpp = 40_000.0;
+            let rs = match n {
+                256 => 100_000.0,
+                1024 => 60_000.0,
+                4096 => 80_000.0,
+                _ => 50_000.0,
+            };
+            rows.push(sweep_row("nonblocking", "rs", n, rs, 10.0));
+            rows.push(sweep_row("nonblocking", "cpp", n, cpp, 10.0));
+            rows.push(sweep_row("threaded", "rs", n, 45_000.0, 40.0));
+        }
+        // At 10,000 the threaded model did not make it.
+        rows.last_mut().expect("a row").error = Some("refused".into());
+        r.sweep = Some(Sweep {
+            window_ms: 2000,
+            slices: 10,
+            rs_io_threads: 1,
+            rs_workers: 4,
+            rows,
+            notes: vec!["rs threaded failed at 10000 connections: refused".into()],
+        });
+        let checks = check_targets(&r);
+        let verdict = |needle: &str| {
+            checks
+                .iter()
+                .find(|c| c.target.contains(needle))
+                .map(|c| c.verdict)
+                .unwrap_or_else(|| panic!("no check for {needle}: {checks:#?}"))
+        };
+        assert_eq!(verdict("holds 10000 connections"), Verdict::Met); // 13.7 MiB
+        assert_eq!(
+            verdict("threads with 10000 connections <= io threads + workers + 2 = 7"),
+            Verdict::Met
+        );
+        assert_eq!(
+            verdict(">= 2x cpp nonblocking's, 256 connections"),
+            Verdict::Met
+        );
+        assert_eq!(
+            verdict(">= 2x cpp nonblocking's, 1024 connections"),
+            Verdict::Missed
+        );
+        assert_eq!(
+            verdict(">= 2x cpp nonblocking's, 4096 connections"),
+            Verdict::WithinNoise
+        );
+        assert_eq!(
+            verdict(">= 1x rs threaded's, 256 connections"),
+            Verdict::Met
+        );
+        // 60k against 45k.
+        assert_eq!(verdict(">= 1x rs threaded's, 1024"), Verdict::Met);
+        assert!(
+            !checks
+                .iter()
+                .any(|c| c.target.contains("rs threaded's, 10000")),
+            "no threaded cell at 10000"
+        );
+        assert!(
+            !checks
+                .iter()
+                .any(|c| c.target.contains("cpp nonblocking's, 10000")),
+            "not a target"
+        );
+        assert_eq!(verdict("p99 <= 1/3 of rs threaded's, 1024"), Verdict::Met); // 0.25x
+        r.targets = checks;
+        let md = markdown(&r);
+        for needle in [
+            "## Connection sweep",
+            "| rs | threaded | 10000 | failed: refused |",
+            "- rs threaded failed at 10000 connections: refused",
+            "| rs | nonblocking | 10000 | 100000 | 50000 |",
+        ] {
+            assert!(md.contains(needle), "no {needle:?} in\n{md}");
+        }
     }
 
     #[test]

@@ -47,14 +47,16 @@ impl Summary {
     }
 }
 
-/// Nearest-rank median of `values`, reordering them; `None` if empty.
-fn median_of(values: &mut [f64]) -> Option<f64> {
+/// Nearest-rank `q` quantile (0 < q <= 1) of `values`, reordering them;
+/// `None` if empty.
+fn quantile_of(values: &mut [f64], q: f64) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
-    let index = values.len().div_ceil(2) - 1;
-    let (_, median, _) = values.select_nth_unstable_by(index, f64::total_cmp);
-    Some(*median)
+    let rank = (q * values.len() as f64).ceil() as usize;
+    let index = rank.clamp(1, values.len()) - 1;
+    let (_, at, _) = values.select_nth_unstable_by(index, f64::total_cmp);
+    Some(*at)
 }
 
 /// The 95 % bootstrap interval of `median(a) / median(b)`: each side is
@@ -71,6 +73,17 @@ pub fn median_ratio_interval(
     resamples: usize,
     seed: u64,
 ) -> Option<(f64, f64)> {
+    quantile_ratio_interval(a, b, 0.5, resamples, seed)
+}
+
+/// [`median_ratio_interval`] for the `q` quantiles (0.99: the p99s).
+pub fn quantile_ratio_interval(
+    a: &[f64],
+    b: &[f64],
+    q: f64,
+    resamples: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
     if a.is_empty() || b.is_empty() || resamples == 0 {
         return None;
     }
@@ -84,7 +97,8 @@ pub fn median_ratio_interval(
     for _ in 0..resamples {
         draw(a, &mut left);
         draw(b, &mut right);
-        let (Some(top), Some(bottom)) = (median_of(&mut left), median_of(&mut right)) else {
+        let (Some(top), Some(bottom)) = (quantile_of(&mut left, q), quantile_of(&mut right, q))
+        else {
             return None;
         };
         ratios.push(top / bottom);
@@ -118,6 +132,26 @@ mod tests {
             "seeded"
         );
         assert!(median_ratio_interval(&[], &b, 1000, 1).is_none());
+    }
+
+    #[test]
+    fn the_p99_interval_sees_a_tail_the_medians_do_not() {
+        // Same body, but one side has a 5 % tail ten times slower.
+        let body = |i: u32| 100.0 + f64::from(i % 50);
+        let calm: Vec<f64> = (0..2000).map(body).collect();
+        let tailed: Vec<f64> = (0..2000)
+            .map(|i| {
+                if i % 20 == 0 {
+                    1000.0 + body(i)
+                } else {
+                    body(i)
+                }
+            })
+            .collect();
+        let (lo, hi) = median_ratio_interval(&tailed, &calm, 500, 1).expect("samples");
+        assert!(lo < 1.1 && hi < 1.2, "medians ({lo}, {hi})");
+        let (lo, _) = quantile_ratio_interval(&tailed, &calm, 0.99, 500, 1).expect("samples");
+        assert!(lo > 5.0, "p99 lower bound {lo}");
     }
 
     #[test]

@@ -104,6 +104,11 @@ impl ServerProcess {
         self.process.pid()
     }
 
+    /// Its exit status if it has ended, without waiting.
+    pub fn try_exit(&mut self) -> Result<Option<ExitStatus>, HarnessError> {
+        self.process.try_exit()
+    }
+
     /// SIGKILL and reap, at once.
     pub fn kill(&mut self) {
         self.process.kill();

@@ -15,9 +15,11 @@ use thrift_frame_bench::measure::{self, output_throughput, ping_once, Payload};
 use thrift_frame_bench::peers::{PeerServer, Peers};
 use thrift_frame_bench::pinning::{pin_this_thread, Pinning};
 use thrift_frame_bench::report::{
-    self, BenchReport, LatencyRow, Machine, PassRow, Reconnect, RssRow, ThroughputRow,
+    self, BenchReport, LatencyRow, Machine, PassRow, Reconnect, RssRow, Sweep, SweepRow,
+    ThroughputRow,
 };
 use thrift_frame_bench::stats::Summary;
+use thrift_frame_bench::sweep::{self, Load};
 use thrift_frame_bench::{plot, reconnect};
 use thrift_frame_cli::payload::{self, PayloadKind};
 use thrift_frame_demo::PingClient;
@@ -33,6 +35,9 @@ struct Args {
     /// Only the 1 MiB Rust ping vs raw TCP comparison (make bench-smoke).
     #[arg(long)]
     smoke: bool,
+    /// Only the connection sweep (make bench-sweep); with --quick, its quick counts.
+    #[arg(long)]
+    sweep: bool,
     /// Where bench.json, bench.md, the plots and the peer logs go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -59,8 +64,9 @@ fn raw_tcp_process(cpu: Option<usize>) -> Result<RawTcp> {
 const SIZES: [usize; 4] = [128 << 10, 256 << 10, 512 << 10, 1 << 20];
 
 /// Servers for the latency cells: peer, model.
-const LATENCY_SERVERS: [(&str, &str); 6] = [
+const LATENCY_SERVERS: [(&str, &str); 7] = [
     ("rs", "threaded"),
+    ("rs", "nonblocking"),
     ("cpp", "simple"),
     ("cpp", "threaded"),
     ("cpp", "nonblocking"),
@@ -69,9 +75,10 @@ const LATENCY_SERVERS: [(&str, &str); 6] = [
 ];
 
 /// Server models that take concurrent clients, for the throughput cells.
-const THROUGHPUT_SERVERS: [(&str, &str); 8] = [
+const THROUGHPUT_SERVERS: [(&str, &str); 9] = [
     ("rs", "threaded"),
     ("rs", "pool"),
+    ("rs", "nonblocking"),
     ("cpp", "threaded"),
     ("cpp", "pool"),
     ("cpp", "nonblocking"),
@@ -146,6 +153,10 @@ struct Plan {
     unjudged_calls: usize,
     /// How long each throughput cell runs.
     throughput_window: Duration,
+    /// The connection sweep's connection counts, timed window and slices.
+    sweep_connections: &'static [usize],
+    sweep_window: Duration,
+    sweep_slices: usize,
     restarts: usize,
 }
 
@@ -168,6 +179,9 @@ fn not_served(peer: &str, model: &str, transport: &str) -> Option<&'static str> 
             Some("TNonblockingServer speaks framed transport only")
         }
         ("py", "pool", "http") => Some("THttpServer has no pool model"),
+        ("rs", "nonblocking", t) if t != "framed" && t != "buffered" => {
+            Some("the Rust non-blocking model serves framed and buffered only")
+        }
         _ => None,
     }
 }
@@ -287,6 +301,9 @@ fn main() -> Result<()> {
             unjudged_warmup: 1,
             unjudged_calls: 5,
             throughput_window: Duration::from_millis(100),
+            sweep_connections: &[1, 16, 256],
+            sweep_window: Duration::from_millis(200),
+            sweep_slices: 4,
             restarts: 3,
         }
     } else {
@@ -296,11 +313,18 @@ fn main() -> Result<()> {
             unjudged_warmup: 10,
             unjudged_calls: 100,
             throughput_window: Duration::from_secs(1),
+            sweep_connections: &SWEEP_CONNECTIONS,
+            sweep_window: Duration::from_secs(2),
+            sweep_slices: 10,
             restarts: 10,
         }
     };
     let started = Instant::now();
-    let report = run(&peers, &plan, args.quick)?;
+    let report = if args.sweep {
+        sweep_only(&peers, &plan, args.quick)?
+    } else {
+        run(&peers, &plan, args.quick)?
+    };
     let md = report::markdown(&report);
     std::fs::write(
         out.join("bench.json"),
@@ -333,6 +357,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     let steps = WIRES.len() * SIZES.len()
         + plan.calls.div_ceil(CLIENT_CHUNK_ROUNDS).max(1)
         + THROUGHPUT_SERVERS.len() * CONCURRENCY.len()
+        + SWEEP_SERVERS.len() * plan.sweep_connections.len()
         + 1;
     let bar = ProgressBar::new(steps as u64);
     bar.set_style(
@@ -651,6 +676,8 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
         }
     }
 
+    let sweep = connection_sweep(peers, plan, &bar)?;
+
     bar.set_message("reconnect");
     let mut samples_ms: Vec<f64> = reconnect::recovery_times(peers, plan.restarts)?
         .iter()
@@ -688,10 +715,172 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
                 peak_rss_kib,
             })
             .collect(),
+        sweep: Some(sweep),
         targets: Vec::new(),
     };
     report.targets = report::check_targets(&report);
     Ok(report)
+}
+
+/// The connection sweep's servers: peer, model, flags beyond the wire.
+const SWEEP_SERVERS: [(&str, &str, &[&str]); 5] = [
+    (
+        "rs",
+        "nonblocking",
+        &["--io-threads", "1", "--workers", "4"],
+    ),
+    ("rs", "threaded", &[]),
+    ("cpp", "nonblocking", &[]),
+    ("cpp", "threaded", &[]),
+    ("go", "simple", &[]),
+];
+/// The Rust non-blocking server's --io-threads and --workers in the sweep.
+const SWEEP_RS_IO_THREADS: usize = 1;
+const SWEEP_RS_WORKERS: usize = 4;
+const SWEEP_CONNECTIONS: [usize; 6] = [1, 16, 256, 1024, 4096, 10_000];
+/// Descriptors the bench keeps for itself beyond one per connection.
+const SWEEP_SPARE_DESCRIPTORS: u64 = 256;
+/// Bounds on a cell's setup (all connections served once) and on the
+/// calls in flight finishing after its window.
+const SWEEP_SETUP_TIMEOUT: Duration = Duration::from_secs(60);
+const SWEEP_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Small calls over many connections from one load generator thread (see
+/// [`sweep`]): every server of [`SWEEP_SERVERS`] at every connection count,
+/// the servers in rotating order within a count, each cell on a fresh
+/// server. A server that fails a count is not tried at larger ones.
+fn connection_sweep(peers: &Peers, plan: &Plan, bar: &ProgressBar) -> Result<Sweep> {
+    let limit = sweep::raise_descriptor_limit()?;
+    let mut notes = Vec::new();
+    let mut failed_at: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut rows = Vec::new();
+    for (round, &connections) in plan.sweep_connections.iter().enumerate() {
+        for k in 0..SWEEP_SERVERS.len() {
+            let index = (round + k) % SWEEP_SERVERS.len();
+            let (peer, model, extra) = SWEEP_SERVERS[index];
+            bar.set_message(format!(
+                "connection sweep: {peer} {model}, {connections} connections"
+            ));
+            bar.inc(1);
+            let mut row = SweepRow {
+                server: peer.into(),
+                model: model.into(),
+                connections,
+                error: None,
+                calls: 0,
+                calls_per_s: 0.0,
+                slice_calls_per_s: Vec::new(),
+                p50_us: 0.0,
+                p99_us: 0.0,
+                threads: None,
+                rss_kib: None,
+                peak_rss_kib: None,
+                samples_us: Vec::new(),
+            };
+            if let Some(fewer) = failed_at.get(&index) {
+                row.error = Some(format!("not tried: failed at {fewer} connections"));
+                rows.push(row);
+                continue;
+            }
+            if connections as u64 + SWEEP_SPARE_DESCRIPTORS > limit {
+                row.error = Some(format!("not tried: the descriptor limit is {limit}"));
+                rows.push(row);
+                continue;
+            }
+            if let Err(e) = sweep_cell(peers, plan, (peer, model, extra), &mut row) {
+                row.error = Some(format!("{e:#}"));
+                failed_at.insert(index, connections);
+                notes.push(format!(
+                    "{peer} {model} failed at {connections} connections: {e:#}"
+                ));
+            }
+            rows.push(row);
+        }
+    }
+    rows.sort_by_key(|r| {
+        let index = SWEEP_SERVERS
+            .iter()
+            .position(|(p, m, _)| (*p, *m) == (r.server.as_str(), r.model.as_str()));
+        (index, r.connections)
+    });
+    Ok(Sweep {
+        window_ms: u64::try_from(plan.sweep_window.as_millis()).unwrap_or(u64::MAX),
+        slices: plan.sweep_slices,
+        rs_io_threads: SWEEP_RS_IO_THREADS,
+        rs_workers: SWEEP_RS_WORKERS,
+        rows,
+        notes,
+    })
+}
+
+/// A report of the connection sweep alone.
+fn sweep_only(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
+    let bar = ProgressBar::new((SWEEP_SERVERS.len() * plan.sweep_connections.len()) as u64);
+    let sweep = connection_sweep(peers, plan, &bar)?;
+    bar.finish_and_clear();
+    let mut report = BenchReport {
+        machine: machine(),
+        quick,
+        warmup: 0,
+        calls_per_cell: 0,
+        throughput_window_ms: 0,
+        latency_cpus: None,
+        passes: Vec::new(),
+        baseline: Vec::new(),
+        latency: Vec::new(),
+        client_side: Vec::new(),
+        throughput: Vec::new(),
+        reconnect: None,
+        rss: Vec::new(),
+        sweep: Some(sweep),
+        targets: Vec::new(),
+    };
+    report.targets = report::check_targets(&report);
+    Ok(report)
+}
+
+/// One sweep cell into `row`; the server is stopped when it returns.
+fn sweep_cell(
+    peers: &Peers,
+    plan: &Plan,
+    (peer, model, extra): (&str, &str, &[&str]),
+    row: &mut SweepRow,
+) -> Result<()> {
+    let args = [
+        &["--protocol", "binary", "--transport", "framed"][..],
+        extra,
+    ]
+    .concat();
+    let mut server = peers.start_server(peer, model, 0, &args)?;
+    let addr: std::net::SocketAddr = server.addr().parse().context("the server's address")?;
+    let died = |server: &mut PeerServer, e: anyhow::Error| match server.exited() {
+        Some(how) => e.context(format!("the server ended ({how})")),
+        None => e,
+    };
+    let mut load = match Load::connect(addr, row.connections, Instant::now() + SWEEP_SETUP_TIMEOUT)
+    {
+        Ok(load) => load,
+        Err(e) => return Err(died(&mut server, e.into())),
+    };
+    let window = match load.measure(
+        plan.sweep_window,
+        plan.sweep_slices,
+        Instant::now() + plan.sweep_window + SWEEP_DRAIN_TIMEOUT,
+    ) {
+        Ok(window) => window,
+        Err(e) => return Err(died(&mut server, e.into())),
+    };
+    row.threads = server.threads();
+    row.rss_kib = server.rss_kib();
+    row.peak_rss_kib = server.peak_rss_kib();
+    row.calls = window.calls;
+    row.calls_per_s = window.calls_per_s();
+    row.slice_calls_per_s = window.slice_calls_per_s.clone();
+    row.p50_us = window.latency.p50_us;
+    row.p99_us = window.latency.p99_us;
+    row.samples_us = window.samples_us;
+    drop(load);
+    Ok(())
 }
 
 /// `make bench-smoke`: the `ping-server` process and the Rust client at
