@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Mutex};
 
 use log::{info, warn};
 use thrift_frame_debug::traced;
@@ -55,10 +54,14 @@ pub(crate) struct Completion {
 }
 
 /// A worker: takes jobs until the queue closes.
-pub(crate) fn work(queue: &Mutex<mpsc::Receiver<Job>>, shared: &Shared, mailboxes: &[Mailbox]) {
-    loop {
-        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        let Ok(job) = next else { return };
+pub(crate) fn work(
+    queue: &crossbeam_channel::Receiver<Job>,
+    shared: &Shared,
+    mailboxes: &[Mailbox],
+) {
+    // Every worker waits on the one queue (no lock around it: a job wakes one
+    // waiting worker, not a worker and then the lock's next holder).
+    while let Ok(job) = queue.recv() {
         let io = job.io;
         let completion = run(shared, job.key, job.id, job.peer, job.request);
         if let Some(mailbox) = mailboxes.get(io) {

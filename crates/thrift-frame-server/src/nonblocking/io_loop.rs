@@ -116,7 +116,7 @@ impl IoLoop {
     pub(crate) fn run(
         mut self,
         mut acceptor: Option<Acceptor<'_>>,
-        jobs: Option<mpsc::Sender<Job>>,
+        jobs: Option<crossbeam_channel::Sender<Job>>,
     ) {
         if let Some(a) = &acceptor {
             let fd = a.listener.as_raw_fd();
@@ -235,7 +235,7 @@ impl IoLoop {
     }
 
     /// Takes what other threads sent: new connections and processed requests.
-    fn read_mail(&mut self, jobs: &Option<mpsc::Sender<Job>>, shutting_down: bool) {
+    fn read_mail(&mut self, jobs: &Option<crossbeam_channel::Sender<Job>>, shutting_down: bool) {
         self.mailbox.pending.store(false, Ordering::SeqCst);
         while let Ok(mail) = self.letters.try_recv() {
             match mail {
@@ -289,7 +289,7 @@ impl IoLoop {
     }
 
     /// Moves a connection on as far as it can go now.
-    fn drive(&mut self, key: usize, jobs: &Option<mpsc::Sender<Job>>) {
+    fn drive(&mut self, key: usize, jobs: &Option<crossbeam_channel::Sender<Job>>) {
         loop {
             let Some(conn) = self.conns.get_mut(key) else {
                 return;
@@ -358,7 +358,7 @@ impl IoLoop {
     }
 
     /// A processed request back from a worker.
-    fn complete(&mut self, completion: Completion, jobs: &Option<mpsc::Sender<Job>>) {
+    fn complete(&mut self, completion: Completion, jobs: &Option<crossbeam_channel::Sender<Job>>) {
         let key = completion.key;
         if self.apply(completion) {
             self.drive(key, jobs);

@@ -29,8 +29,7 @@ mod conn;
 mod io_loop;
 
 use std::net::TcpListener;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Instant;
 
@@ -71,8 +70,7 @@ pub(crate) fn serve(
     }
     let mailboxes: Vec<Mailbox> = loops.iter().map(IoLoop::mailbox).collect();
 
-    let (jobs, job_queue) = mpsc::channel::<call::Job>();
-    let job_queue = Arc::new(Mutex::new(job_queue));
+    let (jobs, job_queue) = crossbeam_channel::unbounded::<call::Job>();
     let mut workers = Vec::with_capacity(threads.workers);
     for n in 0..threads.workers {
         let (queue, shared, mailboxes) = (job_queue.clone(), shared.clone(), mailboxes.clone());
