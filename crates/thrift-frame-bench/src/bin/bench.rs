@@ -722,17 +722,50 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     Ok(report)
 }
 
-/// The connection sweep's servers: peer, model, flags beyond the wire.
-const SWEEP_SERVERS: [(&str, &str, &[&str]); 5] = [
-    (
+/// A server of the connection sweep.
+struct SweepServer {
+    peer: &'static str,
+    /// Its `model` in the rows: the model, or a name for a variant of it.
+    label: &'static str,
+    model: &'static str,
+    /// Flags beyond the wire.
+    args: &'static [&'static str],
+}
+
+const fn sweep_server(
+    peer: &'static str,
+    label: &'static str,
+    model: &'static str,
+    args: &'static [&'static str],
+) -> SweepServer {
+    SweepServer {
+        peer,
+        label,
+        model,
+        args,
+    }
+}
+
+/// The connection sweep's servers. The Rust non-blocking model twice: with
+/// its default workers (the one the targets judge), and running every call
+/// on its I/O thread (`--workers 0`), to show what the hand-off costs.
+const SWEEP_SERVERS: [SweepServer; 6] = [
+    sweep_server(
         "rs",
+        "nonblocking",
         "nonblocking",
         &["--io-threads", "1", "--workers", "4"],
     ),
-    ("rs", "threaded", &[]),
-    ("cpp", "nonblocking", &[]),
-    ("cpp", "threaded", &[]),
-    ("go", "simple", &[]),
+    sweep_server(
+        "rs",
+        "nonblocking-inline",
+        "nonblocking",
+        &["--io-threads", "1", "--workers", "0"],
+    ),
+    sweep_server("rs", "threaded", "threaded", &[]),
+    sweep_server("cpp", "nonblocking", "nonblocking", &[]),
+    sweep_server("cpp", "threaded", "threaded", &[]),
+    sweep_server("go", "simple", "simple", &[]),
 ];
 /// The Rust non-blocking server's --io-threads and --workers in the sweep.
 const SWEEP_RS_IO_THREADS: usize = 1;
@@ -751,13 +784,21 @@ const SWEEP_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// server. A server that fails a count is not tried at larger ones.
 fn connection_sweep(peers: &Peers, plan: &Plan, bar: &ProgressBar) -> Result<Sweep> {
     let limit = sweep::raise_descriptor_limit()?;
+    // The load generator (this thread) on one CPU, each server on another,
+    // as in the latency cells: left to the scheduler, whether a server's
+    // busiest thread shared the generator's CPU changed its calls/s by up
+    // to 2x from one run to the next.
+    let pinning = Pinning::detect();
+    let server_cpu = pinning.map(|p| p.server_cpu);
+    let _pinned = pinning.map(|p| pin_this_thread(p.client_cpu)).transpose()?;
     let mut notes = Vec::new();
     let mut failed_at: BTreeMap<usize, usize> = BTreeMap::new();
     let mut rows = Vec::new();
     for (round, &connections) in plan.sweep_connections.iter().enumerate() {
         for k in 0..SWEEP_SERVERS.len() {
             let index = (round + k) % SWEEP_SERVERS.len();
-            let (peer, model, extra) = SWEEP_SERVERS[index];
+            let server = &SWEEP_SERVERS[index];
+            let (peer, model) = (server.peer, server.label);
             bar.set_message(format!(
                 "connection sweep: {peer} {model}, {connections} connections"
             ));
@@ -787,11 +828,11 @@ fn connection_sweep(peers: &Peers, plan: &Plan, bar: &ProgressBar) -> Result<Swe
                 rows.push(row);
                 continue;
             }
-            if let Err(e) = sweep_cell(peers, plan, (peer, model, extra), &mut row) {
-                row.error = Some(format!("{e:#}"));
+            if let Err(e) = sweep_cell(peers, plan, server_cpu, server, &mut row) {
+                row.error = Some(format!("{e}"));
                 failed_at.insert(index, connections);
                 notes.push(format!(
-                    "{peer} {model} failed at {connections} connections: {e:#}"
+                    "{peer} {model} failed at {connections} connections: {e}"
                 ));
             }
             rows.push(row);
@@ -800,7 +841,7 @@ fn connection_sweep(peers: &Peers, plan: &Plan, bar: &ProgressBar) -> Result<Swe
     rows.sort_by_key(|r| {
         let index = SWEEP_SERVERS
             .iter()
-            .position(|(p, m, _)| (*p, *m) == (r.server.as_str(), r.model.as_str()));
+            .position(|s| (s.peer, s.label) == (r.server.as_str(), r.model.as_str()));
         (index, r.connections)
     });
     Ok(Sweep {
@@ -843,18 +884,21 @@ fn sweep_only(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
 fn sweep_cell(
     peers: &Peers,
     plan: &Plan,
-    (peer, model, extra): (&str, &str, &[&str]),
+    cpu: Option<usize>,
+    sweep_server: &SweepServer,
     row: &mut SweepRow,
 ) -> Result<()> {
     let args = [
         &["--protocol", "binary", "--transport", "framed"][..],
-        extra,
+        sweep_server.args,
     ]
     .concat();
-    let mut server = peers.start_server(peer, model, 0, &args)?;
+    let mut server = peers.start_server_on(cpu, sweep_server.peer, sweep_server.model, 0, &args)?;
     let addr: std::net::SocketAddr = server.addr().parse().context("the server's address")?;
+    // Every error here says what failed in its own message (its source
+    // included), so the cell's error is its Display, not its chain.
     let died = |server: &mut PeerServer, e: anyhow::Error| match server.exited() {
-        Some(how) => e.context(format!("the server ended ({how})")),
+        Some(how) => anyhow::anyhow!("{e}; the server ended ({how})"),
         None => e,
     };
     let mut load = match Load::connect(addr, row.connections, Instant::now() + SWEEP_SETUP_TIMEOUT)
@@ -961,6 +1005,31 @@ mod tests {
         let zlib: Vec<_> = WIRES.iter().filter(|w| w.transport == "zlib").collect();
         assert_eq!(zlib.len(), 2);
         assert_ne!(zlib[0].payload, zlib[1].payload);
+    }
+
+    #[test]
+    fn the_sweep_servers_are_told_apart_and_the_judged_one_has_the_stated_threads() {
+        let mut names: Vec<_> = SWEEP_SERVERS.iter().map(|s| (s.peer, s.label)).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            SWEEP_SERVERS.len(),
+            "two sweep servers share a row name"
+        );
+        let judged = SWEEP_SERVERS
+            .iter()
+            .find(|s| (s.peer, s.label) == ("rs", "nonblocking"))
+            .expect("the targets' server");
+        let flag = |name: &str| {
+            let at = judged.args.iter().position(|a| *a == name).expect(name);
+            judged.args[at + 1].parse::<usize>().expect("a number")
+        };
+        assert_eq!(flag("--io-threads"), SWEEP_RS_IO_THREADS);
+        assert_eq!(flag("--workers"), SWEEP_RS_WORKERS);
+        for s in &SWEEP_SERVERS {
+            assert!(serves(s.peer, s.model, "framed"), "{} {}", s.peer, s.label);
+        }
     }
 
     #[test]
