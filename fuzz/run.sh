@@ -12,7 +12,7 @@
 set -euo pipefail
 
 seconds=${1:-180}
-targets=(server_request client_reply message_boundary)
+targets=(server_request client_reply message_boundary header_frame)
 # Every input must stay within these: a bounded allocation per input, no
 # input that loops. max_len: inputs of up to 4 KiB already cross every limit
 # check (they are on length prefixes, at 64 KiB in the targets).

@@ -288,3 +288,26 @@ pub fn check_boundary(selector: u8, stream: &[u8]) {
         }
     }
 }
+
+/// The `header_frame` target: `frame` as the bytes after a THeader frame's
+/// length, read with the 64 KiB message limit. Panics when an accepted
+/// frame, written back, does not read the same, or when a message passes
+/// the limit.
+pub fn check_header_frame(frame: &[u8]) {
+    use thrift_frame_wire::{read_header_frame, write_header_frame};
+
+    let Ok((header, message)) = read_header_frame(frame, LIMIT) else {
+        return;
+    };
+    assert!(
+        message.len() <= LIMIT,
+        "a message of {} bytes",
+        message.len()
+    );
+    let mut again = Vec::new();
+    write_header_frame(&header, &message, &mut again).expect("an accepted frame writes");
+    let (header2, message2) =
+        read_header_frame(&again[4..], LIMIT).expect("what we wrote reads back");
+    assert_eq!(header, header2, "the header changed on the way round");
+    assert_eq!(message, message2, "the message changed on the way round");
+}

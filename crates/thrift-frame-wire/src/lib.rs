@@ -18,6 +18,10 @@
 //! Zlib transport ([`ZlibReader`], [`ZlibWriter`]) is TZlibTransport over
 //! the socket: one zlib stream each way, sync-flushed per message.
 //!
+//! Header transport: [`read_header_frame`] and [`write_header_frame`] are
+//! THeaderTransport's frames (protocol id, zlib transform, info headers),
+//! one at a time; the transports that use them come next (issue 16).
+//!
 //! HTTP transport ([`http`]) is THttpClient/THttpServer: a POST per call.
 //! It needs both directions of a connection at once (a bad request is
 //! answered while it is read), so connections are stacked with
@@ -25,6 +29,7 @@
 
 mod boundary;
 mod framed;
+mod header;
 pub mod http;
 mod json;
 mod limits;
@@ -45,6 +50,10 @@ use thrift::protocol::{
 
 pub use boundary::MessageBoundary;
 pub use framed::{FramedReader, FramedWriter};
+pub use header::{
+    read_header_frame, write_header_frame, HeaderError, HeaderFrame, HeaderProtocol,
+    HeaderTransform, HEADER_MAGIC, MAX_HEADER_FRAME_SIZE,
+};
 pub use http::{HttpEnd, HttpExchange, HttpTarget};
 pub use json::{TJsonInputProtocol, TJsonOutputProtocol};
 pub use limits::Limits;

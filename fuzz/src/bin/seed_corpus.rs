@@ -228,9 +228,10 @@ fn main() {
         }
     }
     let boundary_seeds = boundary_seeds(&root.join("message_boundary"));
+    let header_seeds = header_seeds(&root.join("header_frame"));
     println!(
-        "wrote {server_seeds} seeds to {}, {client_seeds} to {} and {boundary_seeds} to \
-         message_boundary",
+        "wrote {server_seeds} seeds to {}, {client_seeds} to {}, {boundary_seeds} to \
+         message_boundary and {header_seeds} to header_frame",
         server_dir.display(),
         client_dir.display()
     );
@@ -260,6 +261,36 @@ fn boundary_seeds(dir: &Path) -> usize {
             write_seed(dir, name, protocol_bit | chunk_bits, &bytes);
             seeds += 1;
         }
+    }
+    assert!(seeds > 0, "no vectors in {}", vectors.display());
+    seeds
+}
+
+/// The C++, Go and Python libraries' THeader frames (the wire crate's
+/// vectors) without their 4-byte length; run from the repository root.
+fn header_seeds(dir: &Path) -> usize {
+    fs::create_dir_all(dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    let vectors = Path::new("crates/thrift-frame-wire/tests/vectors/header");
+    let entries = fs::read_dir(vectors)
+        .unwrap_or_else(|e| panic!("reading {} (run from the root): {e}", vectors.display()));
+    let mut seeds = 0;
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("cpp" | "go" | "py")
+        ) {
+            continue;
+        }
+        let bytes = fs::read(&path).unwrap_or_else(|e| panic!("reading {name}: {e}"));
+        let path = dir.join(name);
+        fs::write(&path, bytes.get(4..).unwrap_or(&[]))
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        seeds += 1;
     }
     assert!(seeds > 0, "no vectors in {}", vectors.display());
     seeds
