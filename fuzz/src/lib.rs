@@ -16,7 +16,7 @@ use thrift_frame_demo::Service;
 use thrift_frame_idl::ping::{PingServiceSyncClient, TPingServiceSyncClient};
 use thrift_frame_idl::student::{ServSyncClient, Student, TServSyncClient};
 use thrift_frame_wire::{
-    HttpTarget, Limits, ObservedInputProtocol, Protocol, RequestObserver, RequestOutcome,
+    ClientStack, HttpTarget, Limits, ObservedInputProtocol, Protocol, RequestObserver, RequestOutcome,
     Transport, WireConfig,
 };
 
@@ -31,8 +31,9 @@ pub const LIMIT: usize = 64 * 1024;
 pub const MAX_CALLS: usize = 64;
 
 /// Every protocol x transport, in selector order (bits 0-3): binary,
-/// compact and JSON over buffered, framed, zlib and HTTP.
-pub const WIRES: [(Protocol, Transport); 12] = {
+/// compact and JSON over buffered, framed, zlib and HTTP; binary and
+/// compact over THeader; and a server's auto (a client's: THeader).
+pub const WIRES: [(Protocol, Transport); 15] = {
     let p = [Protocol::Binary, Protocol::Compact, Protocol::Json];
     let t = [
         Transport::Buffered,
@@ -53,6 +54,9 @@ pub const WIRES: [(Protocol, Transport); 12] = {
         (p[0], t[3]),
         (p[1], t[3]),
         (p[2], t[3]),
+        (p[0], Transport::Header),
+        (p[1], Transport::Header),
+        (p[0], Transport::Auto),
     ]
 };
 
@@ -82,7 +86,7 @@ impl Call {
 
 /// The selector byte for a wire index (into [`WIRES`]) and what runs on top.
 pub fn selector(wire: usize, upper: usize) -> u8 {
-    // Both indexes are tiny (< 12 and < 3), so the shift cannot overflow a u8.
+    // Both indexes are tiny (< 15 and < 3), so the shift cannot overflow a u8.
     ((upper << 4) | (wire & 15)) as u8
 }
 
@@ -163,7 +167,8 @@ where
 {
     let wire = wire(selector);
     let target = HttpTarget::new("127.0.0.1:9091", "/");
-    let (input, output) = wire.client_stack(Cursor::new(stream.to_vec()), out, &target);
+    let ClientStack { input, output, .. } =
+        wire.client_stack(Cursor::new(stream.to_vec()), out, &target);
     let call = call(selector);
     match call {
         Call::Ping | Call::Output => {

@@ -29,6 +29,10 @@ pub enum TransportArg {
     Zlib,
     /// THttpClient/THttpServer: a POST per call.
     Http,
+    /// THeaderTransport: a frame per message with its protocol and info headers.
+    Header,
+    /// Servers only: header, framed or buffered, detected per connection.
+    Auto,
 }
 
 impl From<TransportArg> for Transport {
@@ -38,6 +42,8 @@ impl From<TransportArg> for Transport {
             TransportArg::Framed => Transport::Framed,
             TransportArg::Zlib => Transport::Zlib,
             TransportArg::Http => Transport::Http,
+            TransportArg::Header => Transport::Header,
+            TransportArg::Auto => Transport::Auto,
         }
     }
 }

@@ -14,6 +14,12 @@ pub struct CallRecord {
     pub ok: bool,
     pub error: Option<String>,
     pub reconnects: u64,
+    /// Header transport only: the `x-request-id` sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Header transport only: the reply carried the same `x-request-id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id_echoed: Option<bool>,
 }
 
 impl CallRecord {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use thrift_frame_wire::WireConfig;
+use thrift_frame_wire::{HeaderExchange, WireConfig, DEADLINE_HEADER, REQUEST_ID_HEADER};
 
 use crate::{Backoff, ClientError, RetryPolicy};
 
@@ -38,6 +38,11 @@ pub struct ClientConfig {
     /// Log every message each way in TDebugProtocol's text, at trace level
     /// for target `thrift_frame::wire`; costs nothing unless enabled.
     pub trace_wire: bool,
+    /// Header transport: each call is sent with the info header
+    /// `x-request-id: <prefix>-<call number>` (default prefix `rs-<pid>`)
+    /// and `x-deadline-ms: <call_timeout>`, the time the attempt waits for
+    /// its reply.
+    pub request_id_prefix: String,
 }
 
 impl ClientConfig {
@@ -57,7 +62,35 @@ impl ClientConfig {
             max_call_attempts: 3,
             retry_policy: RetryPolicy::none(),
             trace_wire: false,
+            request_id_prefix: format!("rs-{}", std::process::id()),
         }
+    }
+
+    /// Sets the info headers of one attempt of call number `call`: request
+    /// id, deadline, then the caller's own (which may replace either).
+    /// Returns the request id sent.
+    pub(crate) fn headers_for_call(
+        &self,
+        header: &HeaderExchange,
+        call: u64,
+        extra: &[(String, String)],
+    ) -> String {
+        // A reply's headers must be this attempt's, never an earlier one's.
+        header.clear_received();
+        header.set_header(
+            REQUEST_ID_HEADER,
+            format!("{}-{call}", self.request_id_prefix),
+        );
+        header.set_header(DEADLINE_HEADER, self.call_timeout.as_millis().to_string());
+        for (key, value) in extra {
+            header.set_header(key.clone(), value.clone());
+        }
+        header
+            .outgoing()
+            .into_iter()
+            .find(|(k, _)| k == REQUEST_ID_HEADER)
+            .map(|(_, v)| v)
+            .unwrap_or_default()
     }
 
     pub(crate) fn validate(&self) -> Result<(), ClientError> {
@@ -78,6 +111,7 @@ impl ClientConfig {
             return Err(invalid("max call attempts must be at least 1".into()));
         }
         self.backoff.validate().map_err(invalid)?;
+        self.wire.check(true).map_err(|e| invalid(e.to_string()))?;
         self.wire
             .limits
             .validate()

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use log::{info, warn};
 use thrift::protocol::TMultiplexedOutputProtocol;
 use thrift_frame_wire::{
-    describe, HttpTarget, InputProtocol, OutputProtocol, SharedSocket, TimeoutReporting, Transport,
+    describe, ClientStack, HeaderExchange, HttpTarget, InputProtocol, OutputProtocol, SharedSocket,
+    TimeoutReporting, Transport,
 };
 
 use thrift_frame_debug::traced;
@@ -24,6 +25,8 @@ struct Stack<G> {
     /// check, before a non-idempotent call, that the server has not closed
     /// the connection while it sat idle, and to abort it.
     socket: SharedSocket,
+    /// Header transport: the info headers of each request and reply.
+    header: Option<HeaderExchange>,
 }
 
 impl<G> Stack<G> {
@@ -45,6 +48,11 @@ pub struct ReconnectingClient<G> {
     stack: Option<Stack<G>>,
     has_connected: bool,
     stats: ClientStats,
+    /// Info headers for the next call only, set by the caller.
+    next_headers: Vec<(String, String)>,
+    /// The last call's request id and its reply's info headers.
+    last_request_id: Option<String>,
+    reply_headers: Vec<(String, String)>,
 }
 
 /// Makes the generated client over a fresh connection's protocols: the
@@ -74,7 +82,37 @@ impl<G> ReconnectingClient<G> {
             stack: None,
             has_connected: false,
             stats: ClientStats::default(),
+            next_headers: Vec::new(),
+            last_request_id: None,
+            reply_headers: Vec::new(),
         })
+    }
+
+    /// Sends `key: value` as an info header with the next call (header
+    /// transport; ignored on the others), on each of its attempts. Setting
+    /// `x-request-id` replaces the one the client makes up.
+    pub fn set_header(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.next_headers.push((key.into(), value.into()));
+    }
+
+    /// The request id the last call was sent with (header transport): the
+    /// caller's, or `<ClientConfig::request_id_prefix>-<call number>`.
+    pub fn last_request_id(&self) -> Option<&str> {
+        self.last_request_id.as_deref()
+    }
+
+    /// The info headers of the last call's reply (header transport; empty
+    /// when it had none, failed, or was oneway).
+    pub fn reply_headers(&self) -> &[(String, String)] {
+        &self.reply_headers
+    }
+
+    /// The value of info header `key` in the last call's reply.
+    pub fn reply_header(&self, key: &str) -> Option<&str> {
+        self.reply_headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The counters so far.
@@ -153,7 +191,11 @@ impl<G> ReconnectingClient<G> {
         let reader = TimeoutReporting::new(socket.clone(), timeout, timeout);
         let writer = TimeoutReporting::new(socket.clone(), timeout, timeout);
         let target = HttpTarget::new(self.config.endpoint.clone(), self.config.http_path.clone());
-        let (input, output) = self.config.wire.client_stack(reader, writer, &target);
+        let ClientStack {
+            input,
+            output,
+            header,
+        } = self.config.wire.client_stack(reader, writer, &target);
         // Traced below the multiplexer: the log shows the names on the wire.
         let (input, output) = if self.config.trace_wire {
             traced(input, output, &self.config.endpoint)
@@ -167,6 +209,7 @@ impl<G> ReconnectingClient<G> {
         Ok(Stack {
             generated: (self.build)(input, output),
             socket,
+            header,
         })
     }
 
@@ -266,7 +309,10 @@ impl<G> ReconnectingClient<G> {
     ) -> Result<T, ClientError> {
         let idempotent = idempotency == Idempotency::Idempotent;
         self.stats.calls += 1;
+        self.reply_headers.clear();
+        self.last_request_id = None;
         let result = self.call_inner(method, idempotent, &mut op);
+        self.next_headers.clear();
         if result.is_err() {
             self.stats.failures += 1;
         }
@@ -303,8 +349,20 @@ impl<G> ReconnectingClient<G> {
             let Some(stack) = self.stack.as_mut() else {
                 continue;
             };
+            if let Some(header) = &stack.header {
+                self.last_request_id = Some(self.config.headers_for_call(
+                    header,
+                    self.stats.calls,
+                    &self.next_headers,
+                ));
+            }
             let error = match op(&mut stack.generated) {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    if let Some(header) = &stack.header {
+                        self.reply_headers = header.received_headers();
+                    }
+                    return Ok(value);
+                }
                 Err(e) => e,
             };
             let endpoint = self.config.endpoint.clone();

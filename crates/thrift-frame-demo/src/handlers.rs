@@ -2,6 +2,18 @@
 
 use thrift_frame_idl::ping::PingServiceSyncHandler;
 use thrift_frame_idl::student::{ServSyncHandler, Student};
+use thrift_frame_server::{CallContext, REQUEST_ID_HEADER};
+
+/// Over the header transport, every reply carries its request's
+/// `x-request-id` back (interop/SPEC.md, "Header transport"), which is how
+/// a client of any language sees that its headers reached the handler.
+fn echo_request_id() {
+    if let Some(call) = CallContext::current() {
+        if let Some(id) = call.request_id() {
+            call.set_response_header(REQUEST_ID_HEADER, id);
+        }
+    }
+}
 
 /// `PingService`: reports the UTF-8 byte length of `ping`'s message and
 /// echoes `output`'s.
@@ -10,11 +22,13 @@ pub struct PingHandler;
 
 impl PingServiceSyncHandler for PingHandler {
     fn handle_ping(&self, msg: String) -> thrift::Result<String> {
+        echo_request_id();
         // `String::len` is the UTF-8 byte length, the same number every peer reports.
         Ok(format!("receive len: {}", msg.len()))
     }
 
     fn handle_output(&self, msg: String) -> thrift::Result<String> {
+        echo_request_id();
         Ok(format!("You said: {msg}"))
     }
 }
@@ -27,6 +41,7 @@ pub struct StudentHandler;
 
 impl ServSyncHandler for StudentHandler {
     fn handle_put(&self, s: Student) -> thrift::Result<i32> {
+        echo_request_id();
         // Read by the fault suite's put_blackhole case (interop/SPEC.md),
         // with RUST_LOG=thrift_frame_demo::handlers=debug.
         log::debug!("put sno={}", s.sno.unwrap_or_default());

@@ -12,7 +12,7 @@ use thrift::protocol::{
     TMessageType, TOutputProtocol, TStructIdentifier, TType,
 };
 use thrift_frame_server::{Limits, Protocol, ServerConfig, ServerModel, Transport};
-use thrift_frame_wire::WireConfig;
+use thrift_frame_wire::{write_header_frame, HeaderFrame, HeaderProtocol, WireConfig};
 
 const MODELS: [ServerModel; 5] = [
     ServerModel::Simple,
@@ -97,6 +97,8 @@ fn random_bytes_are_rejected() -> Result<()> {
             (Protocol::Json, Transport::Buffered),
             (Protocol::Compact, Transport::Zlib),
             (Protocol::Compact, Transport::Http),
+            (Protocol::Binary, Transport::Header),
+            (Protocol::Compact, Transport::Auto),
         ] {
             if !serves(model, p, t) {
                 continue;
@@ -204,6 +206,8 @@ fn half_a_message_then_silence_is_closed_after_the_stall_timeout() -> Result<()>
             Transport::Framed,
             Transport::Zlib,
             Transport::Http,
+            Transport::Header,
+            Transport::Auto,
         ] {
             if !serves(model, Protocol::Compact, t) {
                 continue;
@@ -224,6 +228,14 @@ fn half_a_message_then_silence_is_closed_after_the_stall_timeout() -> Result<()>
                     let mut b = post_head(call.len()).into_bytes();
                     b.extend_from_slice(&call[..call.len() / 2]);
                     b
+                }
+                // Half of a THeader frame (auto: once it is seen to be one).
+                Transport::Header | Transport::Auto => {
+                    let mut frame = Vec::new();
+                    let header = HeaderFrame::new(HeaderProtocol::Compact);
+                    write_header_frame(&header, &call, &mut frame)?;
+                    frame.truncate(frame.len() / 2);
+                    frame
                 }
             };
             rejects(config(Protocol::Compact, t, model), &bytes, false)?;

@@ -148,6 +148,9 @@ impl ServerConfig {
     /// Checks the configuration for values the server cannot work with.
     pub fn validate(&self) -> Result<(), ServerError> {
         self.wire.limits.validate()?;
+        self.wire
+            .check(false)
+            .map_err(|e| ServerError::InvalidConfig(e.to_string()))?;
         if let ServerModel::Pool { workers: 0, .. } = self.model {
             return Err(ServerError::InvalidConfig(
                 "a pool needs at least one worker".into(),

@@ -14,9 +14,11 @@ use thrift::{ApplicationError, ApplicationErrorKind, ProtocolErrorKind, Transpor
 use thrift_frame_debug::traced;
 use thrift_frame_wire::{
     describe, HttpEnd, HttpExchange, ObservedInputProtocol, RequestObserver, RequestOutcome,
-    ServerStack, SharedSocket, TimeoutReporting, Transport,
+    ServerStack, SharedSocket, TimeoutReporting, Transport, CLOSED_BETWEEN_FRAMES,
+    REQUEST_ID_HEADER,
 };
 
+use crate::call_context::CallContext;
 use crate::processor::SharedProcessor;
 use crate::registry::{ConnectionState, Registration};
 use crate::stats::ServerStats;
@@ -196,6 +198,8 @@ impl Connection {
             input,
             output,
             http,
+            header,
+            ..
         } = config.wire.server_stack(
             TrackedReader {
                 socket: socket.clone(),
@@ -228,8 +232,14 @@ impl Connection {
             None => RequestObserver::new(),
         };
         let mut input = ObservedInputProtocol::new(input, observer.clone());
+        let context = CallContext::new(id, peer, header.clone());
+        // Lines about a call name its request id, when its client sent one.
+        let request_id = |name: Option<&String>| {
+            name.and_then(|_| header.as_ref()?.received_header(REQUEST_ID_HEADER))
+        };
 
         let mut calls = 0u64;
+        let mut last_request_id = None;
         let ending = loop {
             // Order matters: mark idle first, then look at the flag (see ShutdownSignal).
             state.busy.store(false, Ordering::SeqCst);
@@ -242,7 +252,9 @@ impl Connection {
             let before = state.bytes_read.load(Ordering::Relaxed);
             state.deadline_hit.store(false, Ordering::SeqCst);
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                processor.process(&mut input, &mut output)
+                CallContext::scope(context.clone(), || {
+                    processor.process(&mut input, &mut output)
+                })
             }));
             let consumed = state.bytes_read.load(Ordering::Relaxed) - before;
             let result = match result {
@@ -250,11 +262,12 @@ impl Connection {
                 Err(payload) => {
                     stats.panics.fetch_add(1, Ordering::Relaxed);
                     let outcome = observer.take();
+                    let who = who(id, peer, request_id(outcome.name()).as_deref());
                     match answer_panic(&mut *output, &outcome, &panic_message(&*payload)) {
                         Ok(call) => {
                             // The panic itself is reported by the panic hook.
                             warn!(
-                                "conn#{id} {peer}: call {call} failed, its handler panicked \
+                                "{who}: call {call} failed, its handler panicked \
                                  ({}); answered with INTERNAL_ERROR",
                                 panic_message(&*payload)
                             );
@@ -262,7 +275,7 @@ impl Connection {
                         }
                         Err(why) => {
                             error!(
-                                "conn#{id} {peer}: the processor panicked: {}; closing ({why})",
+                                "{who}: the processor panicked: {}; closing ({why})",
                                 panic_message(&*payload)
                             );
                             break Ending::Panicked;
@@ -270,7 +283,9 @@ impl Connection {
                     }
                 }
             };
-            match (result, observer.take()) {
+            let outcome = observer.take();
+            last_request_id = request_id(outcome.name());
+            match (result, outcome) {
                 (Ok(()), RequestOutcome::Complete { name, .. }) => {
                     calls += 1;
                     stats.calls.fetch_add(1, Ordering::Relaxed);
@@ -321,7 +336,8 @@ impl Connection {
                             explain(&e, config)
                         ));
                     }
-                    info!("conn#{id} {peer}: unknown method {name:?}: answered with an exception");
+                    let who = who(id, peer, last_request_id.as_deref());
+                    info!("{who}: unknown method {name:?}: answered with an exception");
                 }
                 (Ok(()), RequestOutcome::NotStarted) => {
                     break Ending::Problem("processor returned without reading a call".into());
@@ -342,7 +358,7 @@ impl Connection {
             }
         };
 
-        ending.log(id, peer, calls, config, stats);
+        ending.log(id, peer, last_request_id.as_deref(), calls, config, stats);
         let _ = stream.shutdown(std::net::Shutdown::Both);
     }
 }
@@ -350,31 +366,45 @@ impl Connection {
 impl Ending {
     /// The one line a connection's end gets (none for an ordinary close at
     /// debug level), and the count of connections closed for bad input.
+    /// `request_id` is the `x-request-id` of the call the connection ended
+    /// in, if it ended in one whose client sent it.
     pub(crate) fn log(
         self,
         id: u64,
         peer: SocketAddr,
+        request_id: Option<&str>,
         calls: u64,
         config: &ServerConfig,
         stats: &ServerStats,
     ) {
+        let conn = format!("conn#{id} {peer}");
         match self {
-            Ending::PeerClosed => debug!("conn#{id} {peer}: closed by peer after {calls} calls"),
+            Ending::PeerClosed => debug!("{conn}: closed by peer after {calls} calls"),
             Ending::Idle => info!(
-                "conn#{id} {peer}: closing after {calls} calls: idle for {} ms",
+                "{conn}: closing after {calls} calls: idle for {} ms",
                 millis(config.idle_timeout)
             ),
-            Ending::Shutdown => debug!("conn#{id} {peer}: closed for shutdown after {calls} calls"),
-            Ending::Cut(at) => info!("conn#{id} {peer}: cut by shutdown{at}"),
-            Ending::HealthChecked => debug!("conn#{id} {peer}: answered a health check"),
+            Ending::Shutdown => debug!("{conn}: closed for shutdown after {calls} calls"),
+            Ending::Cut(at) => info!("{}: cut by shutdown{at}", who(id, peer, request_id)),
+            Ending::HealthChecked => debug!("{conn}: answered a health check"),
             Ending::Panicked => {
                 stats.bad_connections.fetch_add(1, Ordering::Relaxed);
             }
             Ending::Problem(reason) => {
                 stats.bad_connections.fetch_add(1, Ordering::Relaxed);
-                warn!("conn#{id} {peer}: closing after {calls} calls: {reason}");
+                let who = who(id, peer, request_id);
+                warn!("{who}: closing after {calls} calls: {reason}");
             }
         }
+    }
+}
+
+/// How log lines name a connection, and the call's request id when its
+/// client sent one: `conn#3 127.0.0.1:5000 [req-42]`.
+pub(crate) fn who(id: u64, peer: SocketAddr, request_id: Option<&str>) -> String {
+    match request_id {
+        Some(request) => format!("conn#{id} {peer} [{request}]"),
+        None => format!("conn#{id} {peer}"),
     }
 }
 
@@ -431,9 +461,12 @@ fn classify(
         };
     }
     // A zlib peer may end its stream when it closes (Go's Close writes the
-    // final block and checksum): bytes read, but no message begun.
-    let stream_trailer =
-        config.wire.transport == Transport::Zlib && matches!(outcome, RequestOutcome::NotStarted);
+    // final block and checksum), and a C++ THeader peer sends an empty
+    // frame: bytes read, but no message begun.
+    let closed_between_frames =
+        matches!(e, thrift::Error::Transport(t) if t.message == CLOSED_BETWEEN_FRAMES);
+    let stream_trailer = matches!(outcome, RequestOutcome::NotStarted)
+        && (config.wire.transport == Transport::Zlib || closed_between_frames);
     if consumed == 0 || stream_trailer {
         if let thrift::Error::Transport(t) = e {
             match t.kind {
@@ -479,6 +512,13 @@ fn classify(
 pub(crate) fn explain(e: &thrift::Error, config: &ServerConfig) -> String {
     let hint = match e {
         thrift::Error::Protocol(p) => match p.kind {
+            ProtocolErrorKind::BadVersion | ProtocolErrorKind::InvalidData
+                if config.wire.transport == Transport::Auto =>
+            {
+                " (this server detects THeader, framed and buffered clients in binary, compact \
+                 or json; is the peer one?)"
+                    .into()
+            }
             ProtocolErrorKind::BadVersion | ProtocolErrorKind::InvalidData => format!(
                 " (this server speaks {} protocol over {} transport; is the peer?)",
                 config.wire.protocol, config.wire.transport

@@ -29,6 +29,7 @@
 //!   for all connections together are under its `max_buffered_bytes`, and
 //!   reads no further request on a connection until its reply is sent.
 
+mod call_context;
 mod config;
 mod connection;
 mod descriptors;
@@ -41,6 +42,7 @@ mod server;
 mod shutdown;
 mod stats;
 
+pub use call_context::CallContext;
 pub use config::{
     default_max_connections, ServerConfig, ServerModel, DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SHUTDOWN_GRACE,
@@ -50,4 +52,6 @@ pub use processor::{multiplexed, NamedProcessor, SharedProcessor};
 pub use server::{serve, Server, ServerBuilder};
 pub use shutdown::ShutdownSignal;
 pub use stats::{ServeReport, ServerMonitor};
-pub use thrift_frame_wire::{Limits, Protocol, Transport};
+pub use thrift_frame_wire::{
+    HeaderExchange, Limits, Protocol, Transport, DEADLINE_HEADER, REQUEST_ID_HEADER,
+};

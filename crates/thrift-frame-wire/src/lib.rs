@@ -18,15 +18,18 @@
 //! Zlib transport ([`ZlibReader`], [`ZlibWriter`]) is TZlibTransport over
 //! the socket: one zlib stream each way, sync-flushed per message.
 //!
-//! Header transport: [`read_header_frame`] and [`write_header_frame`] are
-//! THeaderTransport's frames (protocol id, zlib transform, info headers),
-//! one at a time; the transports that use them come next (issue 16).
+//! Header transport ([`header`](HeaderInputProtocol)) is THeaderTransport
+//! with THeaderProtocol: a frame per message naming its protocol, with
+//! key-value info headers a [`HeaderExchange`] reads and sets per call. A
+//! server's [`Transport::Auto`] tells THeader, framed and buffered clients
+//! apart by their first bytes and answers each in kind.
 //!
 //! HTTP transport ([`http`]) is THttpClient/THttpServer: a POST per call.
 //! It needs both directions of a connection at once (a bad request is
 //! answered while it is read), so connections are stacked with
 //! [`WireConfig::server_stack`] and [`WireConfig::client_stack`].
 
+mod auto;
 mod boundary;
 mod framed;
 mod header;
@@ -48,11 +51,13 @@ use thrift::protocol::{
     TInputProtocol, TOutputProtocol,
 };
 
+pub use auto::DetectedWire;
 pub use boundary::MessageBoundary;
 pub use framed::{FramedReader, FramedWriter};
 pub use header::{
-    read_header_frame, write_header_frame, HeaderError, HeaderFrame, HeaderProtocol,
-    HeaderTransform, HEADER_MAGIC, MAX_HEADER_FRAME_SIZE,
+    read_header_frame, write_header_frame, HeaderError, HeaderExchange, HeaderFrame,
+    HeaderInputProtocol, HeaderOutputProtocol, HeaderProtocol, HeaderRole, HeaderTransform,
+    CLOSED_BETWEEN_FRAMES, DEADLINE_HEADER, HEADER_MAGIC, MAX_HEADER_FRAME_SIZE, REQUEST_ID_HEADER,
 };
 pub use http::{HttpEnd, HttpExchange, HttpTarget};
 pub use json::{TJsonInputProtocol, TJsonOutputProtocol};
@@ -79,9 +84,14 @@ pub enum WireError {
     /// A protocol name other than `binary`, `compact` or `json`.
     #[error("unknown protocol {0:?}: expected binary, compact or json")]
     UnknownProtocol(String),
-    /// A transport name other than `buffered`, `framed`, `zlib` or `http`.
-    #[error("unknown transport {0:?}: expected buffered, framed, zlib or http")]
+    /// A transport name other than `buffered`, `framed`, `zlib`, `http`,
+    /// `header` or `auto`.
+    #[error("unknown transport {0:?}: expected buffered, framed, zlib, http, header or auto")]
     UnknownTransport(String),
+    /// A protocol and transport that do not go together (JSON inside
+    /// THeader), or a server-only transport on a client.
+    #[error("{0}")]
+    Unsupported(String),
     /// Limits that contradict each other or the thrift crate's own.
     #[error("invalid limits: {reason}")]
     InvalidLimits {
@@ -117,6 +127,13 @@ pub enum Transport {
     Zlib,
     /// THttpClient/THttpServer: each call a POST, each reply its response.
     Http,
+    /// THeaderTransport with THeaderProtocol: each message a frame that
+    /// names its protocol (binary or compact) and carries info headers.
+    Header,
+    /// Servers only: THeader, framed or buffered, binary, compact or JSON,
+    /// detected per connection from its first bytes and answered in kind.
+    /// A client given it speaks header.
+    Auto,
 }
 
 impl Protocol {
@@ -134,12 +151,14 @@ impl Protocol {
 }
 
 impl Transport {
-    /// Every transport, for tests and matrices.
-    pub const ALL: [Transport; 4] = [
+    /// Every transport both ends speak, for tests and matrices (not
+    /// [`Transport::Auto`], which only a server does).
+    pub const ALL: [Transport; 5] = [
         Transport::Buffered,
         Transport::Framed,
         Transport::Zlib,
         Transport::Http,
+        Transport::Header,
     ];
 
     /// The name as command lines spell it.
@@ -149,6 +168,8 @@ impl Transport {
             Transport::Framed => "framed",
             Transport::Zlib => "zlib",
             Transport::Http => "http",
+            Transport::Header => "header",
+            Transport::Auto => "auto",
         }
     }
 }
@@ -185,6 +206,8 @@ impl FromStr for Transport {
             "framed" => Ok(Transport::Framed),
             "zlib" => Ok(Transport::Zlib),
             "http" => Ok(Transport::Http),
+            "header" => Ok(Transport::Header),
+            "auto" => Ok(Transport::Auto),
             other => Err(WireError::UnknownTransport(other.to_owned())),
         }
     }
@@ -211,65 +234,167 @@ impl Default for WireConfig {
     }
 }
 
-/// A server connection's protocols, and the HTTP exchange when the
-/// transport is HTTP (the connection asks it why reading stopped, and has
-/// it answer a oneway call).
+/// A server connection's protocols, and what its transport shares with
+/// the connection loop.
 pub struct ServerStack {
     /// Requests in.
     pub input: InputProtocol,
     /// Replies out.
     pub output: OutputProtocol,
-    /// For [`Transport::Http`] only.
+    /// For [`Transport::Http`] only: the connection asks it why reading
+    /// stopped, and has it answer a oneway call.
     pub http: Option<HttpExchange>,
+    /// For [`Transport::Header`] and [`Transport::Auto`]: the request's info
+    /// headers, and the reply's (empty for an auto client that turned out
+    /// not to speak THeader).
+    pub header: Option<HeaderExchange>,
+    /// For [`Transport::Auto`]: what the client turned out to speak.
+    pub detected: Option<DetectedWire>,
+}
+
+/// A client connection's protocols, and its info headers when the
+/// transport is THeader.
+pub struct ClientStack {
+    /// Replies in.
+    pub input: InputProtocol,
+    /// Requests out.
+    pub output: OutputProtocol,
+    /// For [`Transport::Header`]: headers to send with the next request,
+    /// and those of the last reply.
+    pub header: Option<HeaderExchange>,
 }
 
 impl WireConfig {
+    /// Refuses what cannot be served or spoken: JSON inside THeader (no
+    /// library here reads it), and with `client`, [`Transport::Auto`].
+    pub fn check(&self, client: bool) -> Result<(), WireError> {
+        match (self.protocol, self.transport) {
+            (Protocol::Json, Transport::Header) => Err(WireError::Unsupported(
+                "header transport carries binary or compact, not json".into(),
+            )),
+            (_, Transport::Auto) if client => Err(WireError::Unsupported(
+                "auto is a server transport: a client speaks one transport (header, framed, ...)"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The protocol THeader frames are written in until a peer says
+    /// otherwise: the configured one, binary for JSON (refused by `check`).
+    fn header_protocol(&self) -> HeaderProtocol {
+        HeaderProtocol::try_from(self.protocol).unwrap_or(HeaderProtocol::Binary)
+    }
+
     /// Stacks a server connection over the socket's halves.
     pub fn server_stack<R, W>(&self, reader: R, writer: W) -> ServerStack
     where
         R: Read + Send + 'static,
         W: Write + Send + 'static,
     {
-        if self.transport == Transport::Http {
-            let (requests, responses, exchange) =
-                http::server_halves(reader, writer, self.limits.max_frame_size);
-            let config = self.limits.thrift_configuration();
-            return ServerStack {
-                input: self.protocol_over(requests, config),
-                output: self.output_over(responses),
-                http: Some(exchange),
-            };
-        }
-        ServerStack {
-            input: self.input_protocol(reader),
-            output: self.output_protocol(writer),
-            http: None,
+        match self.transport {
+            Transport::Http => {
+                let (requests, responses, exchange) =
+                    http::server_halves(reader, writer, self.limits.max_frame_size);
+                let config = self.limits.thrift_configuration();
+                ServerStack {
+                    input: self.protocol_over(requests, config),
+                    output: self.output_over(responses),
+                    http: Some(exchange),
+                    header: None,
+                    detected: None,
+                }
+            }
+            Transport::Header => {
+                let exchange = HeaderExchange::new(HeaderRole::Server, self.header_protocol());
+                ServerStack {
+                    input: Box::new(HeaderInputProtocol::new(
+                        reader,
+                        self.limits,
+                        exchange.clone(),
+                    )),
+                    output: Box::new(HeaderOutputProtocol::new(
+                        writer,
+                        self.limits,
+                        exchange.clone(),
+                    )),
+                    http: None,
+                    header: Some(exchange),
+                    detected: None,
+                }
+            }
+            Transport::Auto => {
+                let exchange = HeaderExchange::new(HeaderRole::Server, self.header_protocol());
+                let detected = DetectedWire::default();
+                ServerStack {
+                    input: Box::new(auto::AutoInputProtocol::new(
+                        reader,
+                        self.limits,
+                        exchange.clone(),
+                        detected.clone(),
+                    )),
+                    output: Box::new(auto::AutoOutputProtocol::new(
+                        writer,
+                        self.limits,
+                        exchange.clone(),
+                        detected.clone(),
+                    )),
+                    http: None,
+                    header: Some(exchange),
+                    detected: Some(detected),
+                }
+            }
+            Transport::Buffered | Transport::Framed | Transport::Zlib => ServerStack {
+                input: self.input_protocol(reader),
+                output: self.output_protocol(writer),
+                http: None,
+                header: None,
+                detected: None,
+            },
         }
     }
 
     /// Stacks a client connection over the socket's halves; `target` is
     /// where HTTP requests go (unused by the other transports).
-    pub fn client_stack<R, W>(
-        &self,
-        reader: R,
-        writer: W,
-        target: &HttpTarget,
-    ) -> (InputProtocol, OutputProtocol)
+    pub fn client_stack<R, W>(&self, reader: R, writer: W, target: &HttpTarget) -> ClientStack
     where
         R: Read + Send + 'static,
         W: Write + Send + 'static,
     {
-        // The read side needs no target: it is `input_protocol`'s for HTTP too.
-        let output = if self.transport == Transport::Http {
-            self.output_over(http::HttpRequestWriter::new(writer, target))
-        } else {
-            self.output_protocol(writer)
-        };
-        (self.input_protocol(reader), output)
+        match self.transport {
+            Transport::Header | Transport::Auto => {
+                let exchange = HeaderExchange::new(HeaderRole::Client, self.header_protocol());
+                ClientStack {
+                    input: Box::new(HeaderInputProtocol::new(
+                        reader,
+                        self.limits,
+                        exchange.clone(),
+                    )),
+                    output: Box::new(HeaderOutputProtocol::new(
+                        writer,
+                        self.limits,
+                        exchange.clone(),
+                    )),
+                    header: Some(exchange),
+                }
+            }
+            // The read side needs no target: it is `input_protocol`'s for HTTP too.
+            Transport::Http => ClientStack {
+                input: self.input_protocol(reader),
+                output: self.output_over(http::HttpRequestWriter::new(writer, target)),
+                header: None,
+            },
+            Transport::Buffered | Transport::Framed | Transport::Zlib => ClientStack {
+                input: self.input_protocol(reader),
+                output: self.output_protocol(writer),
+                header: None,
+            },
+        }
     }
 
     /// Stacks the read side: `reader` -> transport -> protocol, with limits.
-    /// For HTTP this is the client's read side (replies in responses);
+    /// For HTTP this is the client's read side (replies in responses), and
+    /// for THeader and auto a client's read side with headers of its own;
     /// a server uses [`server_stack`](Self::server_stack).
     pub fn input_protocol<R>(&self, reader: R) -> InputProtocol
     where
@@ -281,6 +406,11 @@ impl WireConfig {
                 let responses = http::HttpResponseReader::new(reader, self.limits.max_frame_size);
                 self.protocol_over(responses, config)
             }
+            Transport::Header | Transport::Auto => Box::new(HeaderInputProtocol::new(
+                reader,
+                self.limits,
+                HeaderExchange::new(HeaderRole::Client, self.header_protocol()),
+            )),
             Transport::Buffered => {
                 let transport = BufReader::with_capacity(IO_BUFFER_BYTES, reader);
                 self.protocol_over(transport, config)
@@ -364,7 +494,8 @@ impl WireConfig {
 
     /// Stacks the write side: protocol -> transport -> `writer`. For HTTP
     /// this is the client's write side (a POST to `/` per message, with no
-    /// Host); a client uses [`client_stack`](Self::client_stack).
+    /// Host), for THeader and auto a client's, without headers; a client
+    /// uses [`client_stack`](Self::client_stack).
     pub fn output_protocol<W>(&self, writer: W) -> OutputProtocol
     where
         W: Write + Send + 'static,
@@ -374,6 +505,11 @@ impl WireConfig {
                 let target = HttpTarget::new("localhost", "/");
                 self.output_over(http::HttpRequestWriter::new(writer, &target))
             }
+            Transport::Header | Transport::Auto => Box::new(HeaderOutputProtocol::new(
+                writer,
+                self.limits,
+                HeaderExchange::new(HeaderRole::Client, self.header_protocol()),
+            )),
             Transport::Buffered => {
                 let transport = BufWriter::with_capacity(IO_BUFFER_BYTES, writer);
                 self.output_over(transport)
@@ -455,6 +591,16 @@ mod tests {
         for p in Protocol::ALL {
             // HTTP's two sides differ: tests/http_transport.rs.
             for t in Transport::ALL.into_iter().filter(|t| *t != Transport::Http) {
+                if (WireConfig {
+                    protocol: p,
+                    transport: t,
+                    limits: Limits::default(),
+                })
+                .check(true)
+                .is_err()
+                {
+                    continue;
+                }
                 let (name, s) = round_trip(p, t, &text);
                 assert_eq!(name, "ping", "{p}/{t}");
                 assert_eq!(s, text, "{p}/{t}");
@@ -467,7 +613,7 @@ mod tests {
         for p in Protocol::ALL {
             assert_eq!(p.as_str().parse::<Protocol>().expect("parse"), p);
         }
-        for t in Transport::ALL {
+        for t in Transport::ALL.into_iter().chain([Transport::Auto]) {
             assert_eq!(t.as_str().parse::<Transport>().expect("parse"), t);
         }
         assert!(matches!(
@@ -475,7 +621,7 @@ mod tests {
             Err(WireError::UnknownProtocol(_))
         ));
         assert!(matches!(
-            "header".parse::<Transport>(),
+            "tcp".parse::<Transport>(),
             Err(WireError::UnknownTransport(_))
         ));
     }

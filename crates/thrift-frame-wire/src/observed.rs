@@ -45,6 +45,20 @@ pub enum RequestOutcome {
     },
 }
 
+impl RequestOutcome {
+    /// The call's name (`Service:method` when multiplexed), once its message
+    /// header was read.
+    pub fn name(&self) -> Option<&String> {
+        match self {
+            RequestOutcome::Complete { name, .. } | RequestOutcome::Unfinished { name } => {
+                Some(name)
+            }
+            RequestOutcome::Failed { name, .. } => name.as_ref(),
+            RequestOutcome::NotStarted => None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     name: Option<String>,

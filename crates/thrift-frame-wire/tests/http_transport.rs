@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use thrift::protocol::{TInputProtocol, TMessageIdentifier, TMessageType, TOutputProtocol};
 use thrift_frame_wire::{
-    describe, HttpEnd, HttpTarget, Limits, Protocol, ServerStack, Transport, WireConfig,
+    describe, ClientStack, HttpEnd, HttpTarget, Limits, Protocol, ServerStack, Transport,
+    WireConfig,
 };
 
 /// A `Write` whose bytes the test can read back.
@@ -60,7 +61,9 @@ fn read_call(input: &mut dyn TInputProtocol) -> (String, String) {
 /// The request bytes a client stack writes for one call.
 fn request_bytes(protocol: Protocol, text: &str) -> Vec<u8> {
     let sink = Sink::default();
-    let (_, mut out) = wire(protocol, 4 << 20).client_stack(
+    let ClientStack {
+        output: mut out, ..
+    } = wire(protocol, 4 << 20).client_stack(
         io::empty(),
         sink.clone(),
         &HttpTarget::new("example:9091", "/thrift"),
@@ -87,13 +90,17 @@ fn a_call_and_its_reply_cross_in_every_protocol() {
             mut input,
             mut output,
             http,
+            ..
         } = wire(protocol, 4 << 20).server_stack(Cursor::new(request), replies.clone());
         assert_eq!(read_call(&mut *input), ("ping".into(), text.clone()));
         write_call(&mut *output, "ping", TMessageType::Reply, &text);
         assert_eq!(http.expect("http").ended(), None);
 
         let response = replies.take();
-        let (mut client_in, _) = wire(protocol, 4 << 20).client_stack(
+        let ClientStack {
+            input: mut client_in,
+            ..
+        } = wire(protocol, 4 << 20).client_stack(
             Cursor::new(response),
             io::sink(),
             &HttpTarget::new("h", "/"),
@@ -223,7 +230,7 @@ fn reply_body(protocol: Protocol, text: &str) -> Vec<u8> {
 }
 
 fn client_reads(response: Vec<u8>) -> thrift::Result<String> {
-    let (mut input, _) = wire(Protocol::Binary, 1 << 20).client_stack(
+    let ClientStack { mut input, .. } = wire(Protocol::Binary, 1 << 20).client_stack(
         Cursor::new(response),
         io::sink(),
         &HttpTarget::new("h", "/"),
@@ -294,7 +301,7 @@ fn a_reply_is_read_without_reading_past_its_response() {
     )
     .into_bytes();
     response.extend(reply_body(Protocol::Binary, "hi"));
-    let (mut input, _) = wire(Protocol::Binary, 1024).client_stack(
+    let ClientStack { mut input, .. } = wire(Protocol::Binary, 1024).client_stack(
         ThenStalls(Cursor::new(response)),
         io::sink(),
         &HttpTarget::new("h", "/"),
@@ -327,7 +334,7 @@ fn an_exception_reply_is_one_response_with_the_whole_message() {
             1,
             "{protocol}: {text}"
         );
-        let (mut input, _) = wire(protocol, 1 << 20).client_stack(
+        let ClientStack { mut input, .. } = wire(protocol, 1 << 20).client_stack(
             Cursor::new(answer),
             io::sink(),
             &HttpTarget::new("h", "/"),

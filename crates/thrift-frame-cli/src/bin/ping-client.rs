@@ -9,7 +9,7 @@ use clap::{Parser, ValueEnum};
 use thrift_frame_cli::args::{parse_size, ProtocolArg, ServiceArg, TransportArg};
 use thrift_frame_cli::payload::{self, PayloadKind};
 use thrift_frame_cli::report::CallRecord;
-use thrift_frame_client::{Backoff, ClientConfig, ClientStats, Limits};
+use thrift_frame_client::{Backoff, ClientConfig, ClientStats, Limits, REQUEST_ID_HEADER};
 use thrift_frame_demo::{
     ping_client, student_client, PingCalls, PingClient, StudentCalls, StudentClient,
 };
@@ -114,6 +114,16 @@ impl Target {
             Target::Student(c) => c.stats(),
         }
     }
+
+    /// Header transport: the request id the last call was sent with, and
+    /// the one its reply carried back.
+    fn request_ids(&self) -> (Option<String>, Option<String>) {
+        let (sent, got) = match self {
+            Target::Ping(c) => (c.last_request_id(), c.reply_header(REQUEST_ID_HEADER)),
+            Target::Student(c) => (c.last_request_id(), c.reply_header(REQUEST_ID_HEADER)),
+        };
+        (sent.map(str::to_owned), got.map(str::to_owned))
+    }
 }
 
 fn client_config(args: &Args, endpoint: &str) -> anyhow::Result<ClientConfig> {
@@ -209,18 +219,34 @@ fn run(args: &Args, mut targets: Vec<(String, Target)>) -> anyhow::Result<u64> {
         for (endpoint, target) in targets.iter_mut() {
             let mut records = Vec::new();
             match target {
-                Target::Ping(client) => {
+                Target::Ping(_) => {
                     for msg in &payloads {
-                        records.push(ping_call(client, args.call, msg));
+                        let Target::Ping(client) = &mut *target else {
+                            unreachable!("matched above");
+                        };
+                        let outcome = ping_call(client, args.call, msg);
+                        records.push((outcome, target.request_ids()));
                     }
                 }
                 Target::Student(client) => {
                     next_sno = next_sno.wrapping_add(1);
-                    records.push(put_call(client, next_sno));
+                    let outcome = put_call(client, next_sno);
+                    records.push((outcome, target.request_ids()));
                 }
             }
             let reconnects = target.stats().reconnects;
-            for (call, size, latency, error) in records {
+            let header = args.transport == TransportArg::Header;
+            for ((call, size, latency, mut error), (sent, got)) in records {
+                let echoed = match (&sent, &got) {
+                    (Some(sent), Some(got)) if sent != got => {
+                        error.get_or_insert(format!(
+                            "x-request-id mismatch: sent {sent}, got {got}"
+                        ));
+                        false
+                    }
+                    (Some(_), Some(_)) => true,
+                    _ => false,
+                };
                 if error.is_some() {
                     failures += 1;
                 }
@@ -233,6 +259,8 @@ fn run(args: &Args, mut targets: Vec<(String, Target)>) -> anyhow::Result<u64> {
                     ok: error.is_none(),
                     error,
                     reconnects,
+                    request_id: if header { sent } else { None },
+                    request_id_echoed: header.then_some(echoed),
                 };
                 let line = if args.json {
                     record.to_json()

@@ -14,7 +14,7 @@ use thrift::protocol::{
 use thrift_frame_client::ClientConfig;
 use thrift_frame_demo::Service;
 use thrift_frame_demo::{ping_client, PingCalls};
-use thrift_frame_server::Protocol;
+use thrift_frame_server::{Protocol, Transport};
 use thrift_frame_server::{
     ServeReport, Server, ServerConfig, ServerError, ServerMonitor, SharedProcessor, ShutdownSignal,
 };
@@ -78,6 +78,10 @@ impl TestServer {
     pub fn assert_serves(&self, msg: &str) -> Result<()> {
         let mut config = ClientConfig::new(self.addr.to_string());
         config.wire = self.config.wire.clone();
+        if config.wire.transport == Transport::Auto {
+            // What auto detects first of all.
+            config.wire.transport = Transport::Header;
+        }
         let mut client = ping_client(config, false)?;
         let reply = client.ping(msg).context("a good client's ping")?;
         if reply != format!("receive len: {}", msg.len()) {

@@ -9,6 +9,7 @@ use thrift_frame_debug::traced;
 use thrift_frame_wire::{ObservedInputProtocol, RequestObserver, RequestOutcome};
 
 use super::io_loop::Mailbox;
+use crate::call_context::CallContext;
 use crate::connection::{answer_panic, explain, panic_message};
 use crate::server::Shared;
 
@@ -94,8 +95,9 @@ pub(crate) fn run(
         };
         let mut input = ObservedInputProtocol::new(input, observer.clone());
         let processor = &shared.processor;
+        let context = CallContext::new(id, peer, None);
         panic::catch_unwind(AssertUnwindSafe(|| {
-            processor.process(&mut input, &mut *output)
+            CallContext::scope(context, || processor.process(&mut input, &mut *output))
         }))
     };
     let verdict = match result {

@@ -244,6 +244,7 @@ impl IoLoop {
                     Ending::Shutdown.log(
                         conn.id,
                         conn.peer,
+                        None,
                         0,
                         &self.shared.config,
                         &self.shared.stats,
@@ -407,6 +408,7 @@ impl IoLoop {
         ending.log(
             conn.id,
             conn.peer,
+            None,
             conn.calls,
             &self.shared.config,
             &self.shared.stats,

@@ -1,4 +1,5 @@
-//! Apache Thrift's header transport (THeaderTransport), frame by frame.
+//! THeader frames, one at a time: [`read_header_frame`] and
+//! [`write_header_frame`].
 //!
 //! A THeader frame, after its 4-byte big-endian length:
 //!

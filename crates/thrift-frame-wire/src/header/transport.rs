@@ -1,0 +1,364 @@
+//! THeaderProtocol over a byte stream: every message one frame, encoded in
+//! the protocol its frame names.
+//!
+//! The read side takes a whole frame (its length checked against the frame
+//! limit before anything is allocated, its magic before the rest is read),
+//! undoes the transforms within the message limit, tells the
+//! [`HeaderExchange`] what the frame said, and decodes the message with the
+//! binary or compact protocol under the connection's limits. The write side
+//! encodes a message into a buffer and, on flush, writes it as one frame
+//! with the exchange's protocol, transforms and outgoing info headers.
+
+use std::io::{self, BufReader, Cursor, Read, Write};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use thrift::protocol::{
+    TFieldIdentifier, TInputProtocol, TListIdentifier, TMapIdentifier, TMessageIdentifier,
+    TOutputProtocol, TSetIdentifier, TStructIdentifier, TType,
+};
+use thrift::{ProtocolError, ProtocolErrorKind};
+
+use super::exchange::HeaderExchange;
+use super::frame::{
+    read_header_frame, write_header_frame, HeaderError, HeaderProtocol, HEADER_MAGIC,
+    MAX_HEADER_FRAME_SIZE,
+};
+use crate::{Limits, Protocol, Transport, WireConfig, IO_BUFFER_BYTES};
+
+/// Bytes of a frame's length and magic: read before anything is allocated.
+const LENGTH_AND_MAGIC: usize = 6;
+
+/// The message of the end-of-file error when the peer closed where a frame
+/// would start: after whole frames only, an orderly close. (C++'s
+/// THeaderTransport sends a frame with no message when it closes; it is
+/// skipped, so what follows it is this.)
+pub const CLOSED_BETWEEN_FRAMES: &str = "the peer closed the connection between THeader frames";
+
+fn protocol_error(kind: ProtocolErrorKind, message: String) -> thrift::Error {
+    thrift::Error::Protocol(ProtocolError::new(kind, message))
+}
+
+impl From<HeaderError> for thrift::Error {
+    fn from(e: HeaderError) -> thrift::Error {
+        let kind = match e {
+            HeaderError::InflatedTooLarge { .. } => ProtocolErrorKind::SizeLimit,
+            HeaderError::UnknownProtocol(_) | HeaderError::UnknownTransform(_) => {
+                ProtocolErrorKind::NotImplemented
+            }
+            _ => ProtocolErrorKind::InvalidData,
+        };
+        protocol_error(kind, e.to_string())
+    }
+}
+
+impl From<HeaderProtocol> for Protocol {
+    fn from(p: HeaderProtocol) -> Protocol {
+        match p {
+            HeaderProtocol::Binary => Protocol::Binary,
+            HeaderProtocol::Compact => Protocol::Compact,
+        }
+    }
+}
+
+impl TryFrom<Protocol> for HeaderProtocol {
+    type Error = Protocol;
+    /// Binary and compact; JSON has no THeader id any library here reads.
+    fn try_from(p: Protocol) -> Result<HeaderProtocol, Protocol> {
+        match p {
+            Protocol::Binary => Ok(HeaderProtocol::Binary),
+            Protocol::Compact => Ok(HeaderProtocol::Compact),
+            Protocol::Json => Err(p),
+        }
+    }
+}
+
+/// What a peer that is not speaking THeader sent instead, for the error.
+fn not_a_header_frame(head: &[u8; LENGTH_AND_MAGIC]) -> String {
+    let guess = match (head[0], head[1], head[4]) {
+        (0x80, 0x01, _) => " (an unframed binary message: the peer uses buffered transport)",
+        (0x82, _, _) => " (an unframed compact message: the peer uses buffered transport)",
+        (_, _, 0x80) => " (a framed binary message: the peer uses framed transport)",
+        (_, _, 0x82) => " (a framed compact message: the peer uses framed transport)",
+        (b'P' | b'G' | b'H', _, _) => " (HTTP: the peer uses http transport)",
+        _ => "",
+    };
+    format!(
+        "not a THeader frame: first bytes {head:02x?}{guess}; `--transport auto` serves \
+         header, framed and buffered clients on one port"
+    )
+}
+
+/// Reads THeader frames and decodes each message in its frame's protocol.
+pub struct HeaderInputProtocol<R> {
+    reader: BufReader<R>,
+    limits: Limits,
+    exchange: HeaderExchange,
+    /// The current frame's message, being decoded.
+    message: Option<Box<dyn TInputProtocol + Send>>,
+}
+
+impl<R: Read> HeaderInputProtocol<R> {
+    /// Frames from `reader`, within `limits`, reported to `exchange`.
+    pub fn new(reader: R, limits: Limits, exchange: HeaderExchange) -> Self {
+        HeaderInputProtocol {
+            reader: BufReader::with_capacity(IO_BUFFER_BYTES, reader),
+            limits,
+            exchange,
+            message: None,
+        }
+    }
+
+    /// The bytes of the next frame after its length.
+    fn read_frame(&mut self) -> thrift::Result<Vec<u8>> {
+        let mut head = [0u8; LENGTH_AND_MAGIC];
+        loop {
+            match self.reader.read(&mut head[..1]) {
+                Ok(0) => {
+                    return Err(thrift::Error::Transport(thrift::TransportError::new(
+                        thrift::TransportErrorKind::EndOfFile,
+                        CLOSED_BETWEEN_FRAMES,
+                    )))
+                }
+                Ok(_) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.reader.read_exact(&mut head[1..4])?;
+        let length = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        // The magic first: a peer speaking something else is told so before
+        // its "length" is taken for one.
+        self.reader.read_exact(&mut head[4..])?;
+        if u16::from_be_bytes([head[4], head[5]]) != HEADER_MAGIC {
+            return Err(protocol_error(
+                ProtocolErrorKind::InvalidData,
+                not_a_header_frame(&head),
+            ));
+        }
+        let limit = self.limits.max_frame_size.min(MAX_HEADER_FRAME_SIZE);
+        if length > limit {
+            return Err(protocol_error(
+                ProtocolErrorKind::SizeLimit,
+                format!("THeader frame of {length} bytes exceeds the limit of {limit} bytes"),
+            ));
+        }
+        if length < 10 {
+            return Err(HeaderError::Truncated("the fixed header fields").into());
+        }
+        // Filled as the bytes arrive: a frame that claims more than it sends
+        // costs only what it sent.
+        let mut frame = Vec::with_capacity(length.min(IO_BUFFER_BYTES));
+        frame.extend_from_slice(&head[4..]);
+        let rest = (length - 2) as u64;
+        let read = self.reader.by_ref().take(rest).read_to_end(&mut frame)?;
+        if read as u64 != rest {
+            return Err(thrift::Error::from(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("THeader frame truncated: {} of {length} bytes", read + 2),
+            )));
+        }
+        Ok(frame)
+    }
+
+    fn message(&mut self) -> thrift::Result<&mut Box<dyn TInputProtocol + Send>> {
+        self.message.as_mut().ok_or_else(|| {
+            protocol_error(
+                ProtocolErrorKind::Unknown,
+                "read before a THeader message began".into(),
+            )
+        })
+    }
+}
+
+macro_rules! forward_read {
+    ($($name:ident -> $ty:ty;)*) => {
+        $(fn $name(&mut self) -> thrift::Result<$ty> {
+            self.message()?.$name()
+        })*
+    };
+}
+
+impl<R: Read> TInputProtocol for HeaderInputProtocol<R> {
+    fn read_message_begin(&mut self) -> thrift::Result<TMessageIdentifier> {
+        self.message = None;
+        let (header, message) = loop {
+            let frame = self.read_frame()?;
+            let (header, message) = read_header_frame(&frame, self.limits.max_message_size)?;
+            // A frame without a message (C++ sends one as it closes) says
+            // nothing: the next frame, or the end, is what counts.
+            if !message.is_empty() {
+                break (header, message);
+            }
+        };
+        let protocol = header.protocol.unwrap_or(HeaderProtocol::Binary);
+        self.exchange.note_received(header);
+        let wire = WireConfig {
+            protocol: protocol.into(),
+            transport: Transport::Buffered,
+            limits: self.limits,
+        };
+        let input = self
+            .message
+            .insert(wire.message_input(Cursor::new(message)));
+        input.read_message_begin()
+    }
+
+    forward_read! {
+        read_message_end -> ();
+        read_struct_begin -> Option<TStructIdentifier>;
+        read_struct_end -> ();
+        read_field_begin -> TFieldIdentifier;
+        read_field_end -> ();
+        read_bool -> bool;
+        read_bytes -> Vec<u8>;
+        read_i8 -> i8;
+        read_i16 -> i16;
+        read_i32 -> i32;
+        read_i64 -> i64;
+        read_double -> f64;
+        read_uuid -> uuid::Uuid;
+        read_string -> String;
+        read_list_begin -> TListIdentifier;
+        read_list_end -> ();
+        read_set_begin -> TSetIdentifier;
+        read_set_end -> ();
+        read_map_begin -> TMapIdentifier;
+        read_map_end -> ();
+        read_byte -> u8;
+        skip_binary -> ();
+    }
+
+    fn skip(&mut self, field_type: TType) -> thrift::Result<()> {
+        self.message()?.skip(field_type)
+    }
+}
+
+/// The message being encoded, shared with the encoder that writes it.
+#[derive(Clone, Default)]
+struct MessageBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl MessageBuffer {
+    fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Write for MessageBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Encodes each message in the exchange's protocol and writes it, on
+/// flush, as one THeader frame with the exchange's info headers.
+pub struct HeaderOutputProtocol<W> {
+    writer: W,
+    limits: Limits,
+    exchange: HeaderExchange,
+    buffer: MessageBuffer,
+    encoder: Box<dyn TOutputProtocol + Send>,
+    encoder_protocol: HeaderProtocol,
+    /// The current message's sequence number: the frame carries it too.
+    sequence: i32,
+    /// The frame being written, kept between messages when small.
+    frame: Vec<u8>,
+}
+
+impl<W: Write> HeaderOutputProtocol<W> {
+    /// Frames to `writer`, in what `exchange` says.
+    pub fn new(writer: W, limits: Limits, exchange: HeaderExchange) -> Self {
+        let buffer = MessageBuffer::default();
+        let encoder_protocol = exchange.write_protocol();
+        HeaderOutputProtocol {
+            encoder: encoder(encoder_protocol, limits, buffer.clone()),
+            writer,
+            limits,
+            exchange,
+            buffer,
+            encoder_protocol,
+            sequence: 0,
+            frame: Vec::new(),
+        }
+    }
+}
+
+fn encoder(
+    protocol: HeaderProtocol,
+    limits: Limits,
+    buffer: MessageBuffer,
+) -> Box<dyn TOutputProtocol + Send> {
+    WireConfig {
+        protocol: protocol.into(),
+        transport: Transport::Buffered,
+        limits,
+    }
+    .message_output(buffer)
+}
+
+macro_rules! forward_write {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $name(&mut self, $($arg: $ty),*) -> thrift::Result<()> {
+            self.encoder.$name($($arg),*)
+        })*
+    };
+}
+
+impl<W: Write> TOutputProtocol for HeaderOutputProtocol<W> {
+    fn write_message_begin(&mut self, identifier: &TMessageIdentifier) -> thrift::Result<()> {
+        let protocol = self.exchange.write_protocol();
+        if protocol != self.encoder_protocol {
+            self.encoder = encoder(protocol, self.limits, self.buffer.clone());
+            self.encoder_protocol = protocol;
+        }
+        self.buffer.lock().clear();
+        self.sequence = identifier.sequence_number;
+        self.encoder.write_message_begin(identifier)
+    }
+
+    forward_write! {
+        write_message_end();
+        write_struct_begin(identifier: &TStructIdentifier);
+        write_struct_end();
+        write_field_begin(identifier: &TFieldIdentifier);
+        write_field_end();
+        write_field_stop();
+        write_bool(b: bool);
+        write_bytes(b: &[u8]);
+        write_i8(i: i8);
+        write_i16(i: i16);
+        write_i32(i: i32);
+        write_i64(i: i64);
+        write_double(d: f64);
+        write_uuid(uuid: &uuid::Uuid);
+        write_string(s: &str);
+        write_list_begin(identifier: &TListIdentifier);
+        write_list_end();
+        write_set_begin(identifier: &TSetIdentifier);
+        write_set_end();
+        write_map_begin(identifier: &TMapIdentifier);
+        write_map_end();
+        write_byte(b: u8);
+    }
+
+    fn flush(&mut self) -> thrift::Result<()> {
+        self.encoder.flush()?;
+        let message = std::mem::take(&mut *self.buffer.lock());
+        if !message.is_empty() {
+            // The frame's sequence number is the message's (as C++, Go and
+            // Python write it), as the bits of the i32.
+            let header = self.exchange.take_frame_to_write(self.sequence as u32);
+            self.frame.clear();
+            write_header_frame(&header, &message, &mut self.frame)?;
+            self.writer.write_all(&self.frame)?;
+            if self.frame.capacity() > 4 * IO_BUFFER_BYTES {
+                self.frame = Vec::new();
+            }
+        }
+        self.writer.flush()?;
+        Ok(())
+    }
+}
