@@ -343,3 +343,28 @@ fn what_is_not_a_header_frame_is_refused_with_what_it_looks_like() {
     let error = describe(&input.read_message_begin().expect_err("refused"));
     assert!(error.contains("not a Thrift message"), "{error}");
 }
+
+/// The frame C++'s THeaderTransport writes when it closes: no message.
+const CPP_CLOSING_FRAME: [u8; 18] = [
+    0, 0, 0, 0x0e, 0x0f, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0,
+];
+
+#[test]
+fn an_empty_frame_is_skipped_and_then_the_end_is_an_orderly_close() {
+    // Empty frame, then a call: the call is read.
+    let mut stream = CPP_CLOSING_FRAME.to_vec();
+    stream.extend(vector("header", "binary_plain.cpp"));
+    let ServerStack { mut input, .. } =
+        wire(Protocol::Binary, Transport::Header).server_stack(Cursor::new(stream), io::sink());
+    assert_eq!(read_call(&mut *input).expect("the call").1, TEXT);
+    // Empty frame, then the end: the end between frames, not a truncation.
+    let ServerStack { mut input, .. } = wire(Protocol::Binary, Transport::Header)
+        .server_stack(Cursor::new(CPP_CLOSING_FRAME.to_vec()), io::sink());
+    match input.read_message_begin() {
+        Err(thrift::Error::Transport(t)) => {
+            assert_eq!(t.kind, thrift::TransportErrorKind::EndOfFile);
+            assert_eq!(t.message, thrift_frame_wire::CLOSED_BETWEEN_FRAMES);
+        }
+        other => panic!("{other:?}"),
+    }
+}
