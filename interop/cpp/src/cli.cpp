@@ -26,6 +26,7 @@ const char* name(Transport t) {
     case Transport::Framed: return "framed";
     case Transport::Zlib: return "zlib";
     case Transport::Http: return "http";
+    case Transport::Header: return "header";
   }
   return "?";
 }
@@ -146,15 +147,22 @@ std::size_t parseSize(const std::string& flag, const std::string& s) {
 }
 
 void checkNonblockingTransport(const std::string& model_flag, const ServerOptions& o) {
-  if (o.model != ServerModel::Nonblocking || o.transport == Transport::Framed) return;
+  if (o.model != ServerModel::Nonblocking || o.transport == Transport::Framed ||
+      o.transport == Transport::Header)
+    return;
   if (o.transport == Transport::Http)
     throw UsageError(model_flag +
                      " nonblocking cannot serve --transport http (TNonblockingServer reads "
                      "frames itself and takes no transport factory, so THttpServer has no "
                      "place in it); choose another server model");
   throw UsageError(model_flag +
-                   " nonblocking speaks framed transport only (TNonblockingServer); "
-                   "use --transport framed");
+                   " nonblocking speaks framed and header transports only (TNonblockingServer); "
+                   "use --transport framed or header");
+}
+
+void checkHeaderProtocol(Protocol p, Transport t) {
+  if (t == Transport::Header && p == Protocol::Json)
+    throw UsageError("--transport header carries binary or compact (THeaderProtocol), not json");
 }
 
 void usageExit(const char* prog, const std::string& why) {
@@ -170,14 +178,15 @@ using namespace parsing;
 
 const char* const kServerUsage =
     "usage: ping-server [--host H] [--port P] [--protocol binary|compact|json]\n"
-    "                   [--transport buffered|framed|zlib|http]\n"
+    "                   [--transport buffered|framed|zlib|http|header]\n"
     "                   [--server threaded|simple|pool|nonblocking]\n"
     "                   [--workers N] [--service ping|student] [--multiplexed]\n"
     "  --host H         address to bind (default 127.0.0.1)\n"
     "  --port P         port, 0 = ephemeral (default 9090)\n"
     "  --protocol       binary (strict), compact (default) or json (TJSONProtocol)\n"
-    "  --transport      buffered (default), framed, zlib or http (THttpServer)\n"
-    "  --server         threaded (default), simple, pool, nonblocking (framed only)\n"
+    "  --transport      buffered (default), framed, zlib, http (THttpServer) or header\n"
+    "                   (THeaderProtocol, binary or compact: each reply in its request's)\n"
+    "  --server         threaded (default), simple, pool, nonblocking (framed or header)\n"
     "  --workers N      worker threads of the pool model (default 4)\n"
     "  --service        processor to serve: ping (PingService) or student (Serv)\n"
     "  --multiplexed    serve PingService and Serv through TMultiplexedProcessor\n"
@@ -185,7 +194,8 @@ const char* const kServerUsage =
 
 const char* const kClientUsage =
     "usage: ping-client [--host H] [--port P] [--endpoints H:P,H:P]\n"
-    "                   [--protocol binary|compact|json] [--transport buffered|framed|zlib|http]\n"
+    "                   [--protocol binary|compact|json]\n"
+    "                   [--transport buffered|framed|zlib|http|header]\n"
     "                   [--service ping|student] [--multiplexed]\n"
     "                   [--call ping|output] [--sizes 128K,256K,512K,1M] [--payload alnum|utf8]\n"
     "                   [--rounds N] [--interval-ms MS] [--json]\n"
@@ -198,6 +208,8 @@ const char* const kClientUsage =
     "  --rounds N       rounds of one call per size per endpoint, 0 = forever (default 1)\n"
     "  --interval-ms    pause between rounds (default 0)\n"
     "  --json           one JSON object per call on stdout\n"
+    "  --transport header  THeaderProtocol, binary or compact: every call sends the info\n"
+    "                   header x-request-id: cpp-<pid>-<n>; a reply with another id fails\n"
     "  --connect-timeout-ms, --timeout-ms   TCP connect / per-call send+recv timeouts (2000)\n"
     "  --call-attempts N          attempts per ping/output, the first included (default 3)\n"
     "  --reconnect-deadline-ms MS give up reconnecting within a call after MS (default 30000)\n"
@@ -210,7 +222,8 @@ const Choices<Protocol> kProtocols = {{"binary", Protocol::Binary},
 const Choices<Transport> kTransports = {{"buffered", Transport::Buffered},
                                         {"framed", Transport::Framed},
                                         {"zlib", Transport::Zlib},
-                                        {"http", Transport::Http}};
+                                        {"http", Transport::Http},
+                                        {"header", Transport::Header}};
 const Choices<Service> kServices = {{"ping", Service::Ping}, {"student", Service::Student}};
 const Choices<ServerModel> kModels = {{"threaded", ServerModel::Threaded},
                                       {"simple", ServerModel::Simple},
@@ -235,6 +248,7 @@ ServerOptions parseServerArgs(int argc, char** argv) {
       {"--multiplexed", {false, [&](auto&, auto&) { o.multiplexed = true; }}},
   };
   parse(argc, argv, flags, kServerUsage);
+  checkHeaderProtocol(o.protocol, o.transport);
   checkNonblockingTransport("--server", o);
   return o;
 }
@@ -283,6 +297,7 @@ ClientOptions parseClientArgs(int argc, char** argv) {
        {true, [&](auto& f, auto& v) { o.reconnect_deadline_ms = parseInt(f, v, 1, 86400000); }}},
   };
   parse(argc, argv, flags, kClientUsage);
+  checkHeaderProtocol(o.protocol, o.transport);
   o.endpoints = endpoints.empty() ? std::vector<Endpoint>{single} : endpoints;
   if (o.sizes.empty()) o.sizes = {128 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024};
   return o;

@@ -22,7 +22,7 @@ struct UsageError : std::runtime_error {
 struct HelpRequested {};
 
 enum class Protocol { Binary, Compact, Json };
-enum class Transport { Buffered, Framed, Zlib, Http };
+enum class Transport { Buffered, Framed, Zlib, Http, Header };
 enum class Service { Ping, Student };
 enum class ServerModel { Threaded, Simple, Pool, Nonblocking };
 enum class Call { Ping, Output };

@@ -48,10 +48,14 @@ E parseChoice(const std::string& flag, const std::string& s, const Choices<E>& c
   throw UsageError(flag + ": expected " + names + ", got '" + s + "'");
 }
 
-// TNonblockingServer frames messages itself: any other transport (buffered,
-// zlib, http) is a combination this peer cannot serve. `model_flag` names the
-// binary's flag (--server, --server-type) in the message.
+// TNonblockingServer frames messages itself: framed and header transports
+// only; any other (buffered, zlib, http) is a combination this peer cannot
+// serve. `model_flag` names the binary's flag (--server, --server-type) in the
+// message.
 void checkNonblockingTransport(const std::string& model_flag, const ServerOptions& o);
+
+// THeaderProtocol carries binary or compact (protocol ids 0 and 2), never JSON.
+void checkHeaderProtocol(Protocol p, Transport t);
 
 // Prints "<prog>: <why>" on stderr and exits kExitUsage.
 [[noreturn]] void usageExit(const char* prog, const std::string& why);

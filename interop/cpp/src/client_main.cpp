@@ -1,5 +1,7 @@
 // ping-client: calls ping/output (or put) on one or more servers, round after
 // round, checks every reply and reports one line per call (SPEC.md).
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -66,11 +68,18 @@ std::optional<std::string> checkOutput(const std::string& reply, const std::stri
          "-byte message, got " + excerpt(reply);
 }
 
+// --transport header: the info header every call carries, and the reply may
+// carry back (SPEC.md, "Header transport").
+const std::string kRequestIdHeader = "x-request-id";
+
 // Runs one call, times it (reconnects and retries included) and turns every
-// failure into an error string.
+// failure into an error string. With a request_id (--transport header) the
+// call sends it as x-request-id, and fails if the reply carries another one.
 template <typename Call>
-report::CallResult timed(reconnecting::ReconnectingClient& client, Call call) {
+report::CallResult timed(reconnecting::ReconnectingClient& client,
+                         const std::optional<std::string>& request_id, Call call) {
   report::CallResult r;
+  if (request_id) client.setCallHeaders({{kRequestIdHeader, *request_id}});
   auto start = Clock::now();
   std::optional<std::string> error;
   try {
@@ -83,6 +92,13 @@ report::CallResult timed(reconnecting::ReconnectingClient& client, Call call) {
     error = std::string("thrift error: ") + e.what();
   } catch (const std::exception& e) {
     error = std::string("error: ") + e.what();
+  }
+  if (request_id) {
+    auto got = client.replyHeader(kRequestIdHeader);
+    r.request_id = request_id;
+    r.request_id_echoed = got == request_id;
+    if (got && *got != *request_id && !error)
+      error = "x-request-id mismatch: sent " + *request_id + ", got " + *got;
   }
   r.latency_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
@@ -133,6 +149,13 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   };
 
+  // --transport header: "cpp-<pid>-<n>", n = the call's number in this run.
+  std::uint64_t call_number = 0;
+  auto nextRequestId = [&]() -> std::optional<std::string> {
+    if (opts.transport != cli::Transport::Header) return std::nullopt;
+    return "cpp-" + std::to_string(getpid()) + "-" + std::to_string(++call_number);
+  };
+
   std::int32_t sno = 0;
   for (std::uint64_t round = 1; (opts.rounds == 0 || round <= opts.rounds) && !g_stop; ++round) {
     if (round > 1 && opts.interval_ms > 0)
@@ -142,7 +165,7 @@ int main(int argc, char** argv) {
       if (opts.service == cli::Service::Student) {
         sno = sno == INT32_MAX ? 1 : sno + 1;
         auto student = payload::student(sno);
-        auto r = timed(*client, [&]() -> std::optional<std::string> {
+        auto r = timed(*client, nextRequestId(), [&]() -> std::optional<std::string> {
           std::int32_t got = client->put(student);
           if (got == student.sno) return std::nullopt;
           return "wrong reply: expected " + std::to_string(student.sno) + ", got " +
@@ -155,9 +178,11 @@ int main(int argc, char** argv) {
         if (g_stop) break;
         report::CallResult r;
         if (opts.call == cli::Call::Ping) {
-          r = timed(*client, [&] { return checkPing(client->ping(msg), msg.size()); });
+          r = timed(*client, nextRequestId(),
+                    [&] { return checkPing(client->ping(msg), msg.size()); });
         } else {
-          r = timed(*client, [&] { return checkOutput(client->output(msg), msg); });
+          r = timed(*client, nextRequestId(),
+                    [&] { return checkOutput(client->output(msg), msg); });
         }
         emit(i, r, round, cli::name(opts.call), msg.size());
       }

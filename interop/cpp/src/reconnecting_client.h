@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "reconnecting_connection.h"
 #include "student_types.h"
@@ -23,6 +26,15 @@ class ReconnectingClient {
   // unknown") and the next call opens a fresh connection. An idle connection
   // the server has already closed is replaced before put is sent.
   std::int32_t put(const thrift_frame::student::Student& s);
+
+  // --transport header: info headers of every following call, and one of the
+  // last call's reply (Connection::setCallHeaders, replyHeader).
+  void setCallHeaders(std::map<std::string, std::string> headers) {
+    conn_.setCallHeaders(std::move(headers));
+  }
+  std::optional<std::string> replyHeader(const std::string& key) const {
+    return conn_.replyHeader(key);
+  }
 
   // Fresh stacks opened to replace a discarded one, so far.
   std::uint64_t reconnects() const { return conn_.reconnects(); }

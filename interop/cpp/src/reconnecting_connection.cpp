@@ -12,7 +12,9 @@
 
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/protocol/TCompactProtocol.h>
+#include <thrift/protocol/THeaderProtocol.h>
 #include <thrift/protocol/TJSONProtocol.h>
+#include <thrift/protocol/TProtocolTypes.h>
 #include <thrift/transport/TBufferTransports.h>
 #include <thrift/transport/THttpClient.h>
 #include <thrift/transport/TSocket.h>
@@ -22,6 +24,7 @@ namespace reconnecting {
 
 using apache::thrift::protocol::TBinaryProtocol;
 using apache::thrift::protocol::TCompactProtocol;
+using apache::thrift::protocol::THeaderProtocol;
 using apache::thrift::protocol::TJSONProtocol;
 using apache::thrift::protocol::TProtocol;
 using apache::thrift::transport::TBufferedTransport;
@@ -42,12 +45,22 @@ std::string hostHeader(const cli::Endpoint& e) {
   if (e.host.find(':') != std::string::npos) return "[" + e.host + "]";
   return e.host;
 }
+
+std::shared_ptr<TProtocol> makeProtocol(cli::Protocol p, const std::shared_ptr<TTransport>& t) {
+  switch (p) {
+    case cli::Protocol::Binary: return std::make_shared<TBinaryProtocol>(t, 0, 0, true, true);
+    case cli::Protocol::Json: return std::make_shared<TJSONProtocol>(t);
+    case cli::Protocol::Compact: break;
+  }
+  return std::make_shared<TCompactProtocol>(t);
+}
 }  // namespace
 
 struct Connection::Stack {
   std::shared_ptr<TSocket> socket;
   std::shared_ptr<TTransport> transport;
   std::shared_ptr<TProtocol> protocol;
+  std::shared_ptr<THeaderProtocol> header;  // = protocol, for --transport header
   std::shared_ptr<void> clients;  // the generated clients, from the ClientFactory
 
   // Close the socket, not the transport: TBufferedTransport/TFramedTransport
@@ -55,7 +68,8 @@ struct Connection::Stack {
   // broken (or frozen) connection and may block for the send timeout.
   // (TZlibTransport's destructor discards what was written and not flushed;
   // THttpClient's close() only closes the socket, its destructor frees the
-  // unsent request.)
+  // unsent request; THeaderTransport's close() flushes too, and sends a frame
+  // even when nothing was written.)
   ~Stack() {
     clients.reset();
     socket->close();
@@ -101,22 +115,22 @@ std::unique_ptr<Connection::Stack> Connection::openStack() const {
       // the response body. A fresh stack is a fresh socket and THttpClient.
       s->transport = std::make_shared<THttpClient>(s->socket, hostHeader(config_.endpoint), "/");
       break;
+    case cli::Transport::Header:
+      // THeaderProtocol puts its own THeaderTransport on the socket: every
+      // flush() is one THeader frame with the --protocol id, no transform and
+      // the write headers, which it then forgets (beforeCall() sets them).
+      s->header = std::make_shared<THeaderProtocol>(
+          s->socket, config_.protocol == cli::Protocol::Binary
+                         ? apache::thrift::protocol::T_BINARY_PROTOCOL
+                         : apache::thrift::protocol::T_COMPACT_PROTOCOL);
+      s->transport = s->header->getTransport();
+      break;
     case cli::Transport::Buffered:
       s->transport = std::make_shared<TBufferedTransport>(s->socket, kBufferedTransportBytes,
                                                           kBufferedTransportBytes);
       break;
   }
-  switch (config_.protocol) {
-    case cli::Protocol::Binary:
-      s->protocol = std::make_shared<TBinaryProtocol>(s->transport, 0, 0, true, true);
-      break;
-    case cli::Protocol::Json:
-      s->protocol = std::make_shared<TJSONProtocol>(s->transport);
-      break;
-    case cli::Protocol::Compact:
-      s->protocol = std::make_shared<TCompactProtocol>(s->transport);
-      break;
-  }
+  s->protocol = s->header ? s->header : makeProtocol(config_.protocol, s->transport);
   s->clients = factory_(s->protocol, config_.multiplexed);
   s->transport->open();
   return s;
@@ -183,6 +197,31 @@ void Connection::open() {
 }
 
 void Connection::close() { stack_.reset(); }
+
+void Connection::setCallHeaders(std::map<std::string, std::string> headers) {
+  call_headers_ = std::move(headers);
+}
+
+std::optional<std::string> Connection::replyHeader(const std::string& key) const {
+  if (!stack_ || !stack_->header) return std::nullopt;
+  const auto& headers = stack_->header->getHeaders();
+  auto it = headers.find(key);
+  if (it == headers.end()) return std::nullopt;
+  return it->second;
+}
+
+// THeaderTransport forgets its write headers once a flush has sent them, so
+// they are set again for every attempt. Its read headers are replaced by each
+// THeader frame it reads (with an empty map when the frame has none), but a
+// framed or unframed reply leaves the previous reply's in place: cleared here,
+// through the only access 0.17 gives (a const reference to its own map), so
+// replyHeader() never reports an earlier reply's.
+void Connection::beforeCall() {
+  if (!stack_->header) return;
+  stack_->header->clearHeaders();
+  for (const auto& [key, value] : call_headers_) stack_->header->setHeader(key, value);
+  const_cast<THeaderProtocol::StringToStringMap&>(stack_->header->getHeaders()).clear();
+}
 
 // After a failed call the request may still sit unsent in the kernel's send
 // queue; an ordinary close would keep retransmitting it, so a call reported

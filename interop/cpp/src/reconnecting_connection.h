@@ -3,8 +3,9 @@
 // client's reconnect rules), shared by ping-client and thrifttest-client.
 //
 // The whole stack (TSocket, buffered, framed, zlib or HTTP transport,
-// protocol, the generated clients a ClientFactory builds on it, multiplexed or
-// not) is built in one place, openStack(). On a TTransportException the stack is thrown
+// protocol, or THeaderProtocol with its own THeaderTransport, the generated
+// clients a ClientFactory builds on it, multiplexed or not) is built in one
+// place, openStack(). On a TTransportException the stack is thrown
 // away, never re-opened; a fresh one is opened with exponential backoff and
 // jitter. idempotent() calls are retried on the fresh connection (at most
 // BackoffPolicy::call_attempts attempts, so a server that accepts but never
@@ -17,7 +18,9 @@
 #include <csignal>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -96,6 +99,12 @@ class Connection {
   // Orderly close: nothing of ours is in flight.
   void close();
 
+  // --transport header only (elsewhere no-ops): info headers sent with every
+  // request from now on, each attempt included; and an info header of the
+  // reply to the last call, if that call read one.
+  void setCallHeaders(std::map<std::string, std::string> headers);
+  std::optional<std::string> replyHeader(const std::string& key) const;
+
   // Fresh stacks opened to replace a discarded one, so far.
   std::uint64_t reconnects() const { return reconnects_; }
   const cli::Endpoint& endpoint() const { return config_.endpoint; }
@@ -118,6 +127,7 @@ class Connection {
   void pause(Episode& ep);
   void abandon();  // abortive close (RST) after a failed call
   void discardIfClosedByPeer();
+  void beforeCall();  // header: this call's info headers, no stale reply headers
   void* clients() const;
   void noteCallFailure(Episode& ep, const apache::thrift::transport::TTransportException& e);
   std::string describe(const apache::thrift::transport::TTransportException& e) const;
@@ -126,6 +136,7 @@ class Connection {
   BackoffPolicy policy_;
   ClientFactory factory_;
   std::unique_ptr<Stack> stack_;
+  std::map<std::string, std::string> call_headers_;
   bool ever_connected_ = false;
   std::uint64_t reconnects_ = 0;
   std::mt19937_64 rng_;
@@ -137,6 +148,7 @@ auto Connection::idempotent(const char* what, Call call) -> decltype(call(nullpt
   for (int attempt = 1;; ++attempt) {
     connect(ep);
     try {
+      beforeCall();
       return call(clients());
     } catch (const apache::thrift::transport::TTransportException& e) {
       noteCallFailure(ep, e);
@@ -161,6 +173,7 @@ auto Connection::once(const char* what, Call call) -> decltype(call(nullptr)) {
   Episode ep = startEpisode();
   connect(ep);  // nothing sent yet: connecting may be retried
   try {
+    beforeCall();
     return call(clients());
   } catch (const apache::thrift::transport::TTransportException& e) {
     noteCallFailure(ep, e);

@@ -88,6 +88,10 @@ std::string jsonLine(const CallResult& r) {
   out += r.ok ? ",\"ok\":true" : ",\"ok\":false";
   out += ",\"error\":" + (r.ok ? std::string("null") : jsonString(r.error));
   out += ",\"reconnects\":" + std::to_string(r.reconnects);
+  if (r.request_id) {
+    out += ",\"request_id\":" + jsonString(*r.request_id);
+    out += r.request_id_echoed ? ",\"request_id_echoed\":true" : ",\"request_id_echoed\":false";
+  }
   out += "}\n";
   return out;
 }
@@ -96,9 +100,13 @@ std::string jsonLine(const CallResult& r) {
 std::string humanLine(const CallResult& r) {
   char latency[32];
   std::snprintf(latency, sizeof(latency), "%.3f ms", static_cast<double>(r.latency_ns) / 1e6);
+  std::string request_id;
+  if (r.request_id)
+    request_id = ", x-request-id " + *r.request_id + (r.request_id_echoed ? " (echoed)" : "");
   return r.endpoint + " round " + std::to_string(r.round) + " " + r.call + " " +
          std::to_string(r.size) + " B: " + latency + ", reconnects " +
-         std::to_string(r.reconnects) + ": " + (r.ok ? "ok" : "FAILED: " + r.error) + "\n";
+         std::to_string(r.reconnects) + request_id + ": " +
+         (r.ok ? "ok" : "FAILED: " + r.error) + "\n";
 }
 
 }  // namespace report

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace report {
@@ -16,6 +17,10 @@ struct CallResult {
   bool ok = false;
   std::string error;  // when !ok
   std::uint64_t reconnects = 0;
+  // --transport header only: the x-request-id sent, and whether the reply
+  // carried the same one back.
+  std::optional<std::string> request_id;
+  bool request_id_echoed = false;
 };
 
 // A JSON string literal. Non-ASCII is written as \u escapes, so the output is

@@ -27,6 +27,7 @@
 #include <thrift/concurrency/ThreadManager.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/protocol/TCompactProtocol.h>
+#include <thrift/protocol/THeaderProtocol.h>
 #include <thrift/protocol/TJSONProtocol.h>
 #include <thrift/server/TNonblockingServer.h>
 #include <thrift/server/TSimpleServer.h>
@@ -48,6 +49,7 @@ using apache::thrift::concurrency::ThreadFactory;
 using apache::thrift::concurrency::ThreadManager;
 using apache::thrift::protocol::TBinaryProtocolFactory;
 using apache::thrift::protocol::TCompactProtocolFactory;
+using apache::thrift::protocol::THeaderProtocolFactory;
 using apache::thrift::protocol::TJSONProtocolFactory;
 using apache::thrift::protocol::TProtocolFactory;
 using apache::thrift::server::TNonblockingServer;
@@ -152,7 +154,11 @@ int boundPort(THRIFT_SOCKET fd) {
   return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
 }
 
-std::shared_ptr<TProtocolFactory> makeProtocolFactory(cli::Protocol p) {
+std::shared_ptr<TProtocolFactory> makeProtocolFactory(cli::Protocol p, cli::Transport t) {
+  // One THeaderProtocol (and its THeaderTransport) per connection, for input
+  // and output alike (see makeServer): it reads each request's frame, binary or
+  // compact, THeader, framed or unframed, and writes the reply the same way.
+  if (t == cli::Transport::Header) return std::make_shared<THeaderProtocolFactory>();
   switch (p) {
     case cli::Protocol::Binary:  // strict read and strict write
       return std::make_shared<TBinaryProtocolFactory>(0, 0, true, true);
@@ -169,6 +175,9 @@ std::shared_ptr<TTransportFactory> makeTransportFactory(cli::Transport t) {
     // THttpServer straight on the socket: reads a POST's headers and body,
     // answers each flush() with "200 OK" and a Content-Length (keep-alive).
     case cli::Transport::Http: return std::make_shared<THttpServerTransportFactory>();
+    // THeaderTransport (made by THeaderProtocolFactory) frames messages itself:
+    // the socket as it is underneath.
+    case cli::Transport::Header: return std::make_shared<TTransportFactory>();
     case cli::Transport::Buffered: break;
   }
   return std::make_shared<LargeBufferedTransportFactory>();
@@ -179,11 +188,13 @@ struct Server {
   std::function<int()> port;  // the bound port, valid once listening
 };
 
-Server makeServer(const cli::ServerOptions& o, const Options& run,
-                  const std::shared_ptr<TProcessor>& processor) {
-  auto protocols = makeProtocolFactory(o.protocol);
+Server makeModel(const cli::ServerOptions& o, const Options& run,
+                 const std::shared_ptr<TProcessor>& processor) {
+  auto protocols = makeProtocolFactory(o.protocol, o.transport);
   if (o.model == cli::ServerModel::Nonblocking) {
     // TNonblockingServer reads and writes frames itself; no transport factory.
+    // For header (no output protocol factory, see makeServer) it passes each
+    // frame on with its length, the way THeaderTransport reads it.
     auto socket = std::make_shared<TNonblockingServerSocket>(o.bind.host, o.bind.port);
     socket->setAcceptCallback(setNoDelay);
     if (!run.nonblocking_workers)  // calls run on the I/O thread
@@ -215,6 +226,18 @@ Server makeServer(const cli::ServerOptions& o, const Options& run,
       break;
   }
   return {std::make_shared<TThreadedServer>(processor, socket, transports, protocols), port};
+}
+
+Server makeServer(const cli::ServerOptions& o, const Options& run,
+                  const std::shared_ptr<TProcessor>& processor) {
+  Server s = makeModel(o, run, processor);
+  // Without an output protocol factory every server model hands the input
+  // protocol to the processor as output too (TNonblockingServer calls that
+  // "header transport"); with one, the reply would go through a second
+  // THeaderTransport that never saw the request's protocol, transforms and
+  // framing.
+  if (o.transport == cli::Transport::Header) s.server->setOutputProtocolFactory(nullptr);
+  return s;
 }
 
 // Waits for SIGTERM/SIGINT (blocked in every thread) and stops the server.

@@ -13,15 +13,16 @@ using cli::UsageError;
 const char* const kServerUsage =
     "usage: thrifttest-server [--host H] [--port P]\n"
     "                         [--protocol binary|compact|json|multi|multic|multij]\n"
-    "                         [--transport buffered|framed|zlib|http]\n"
+    "                         [--transport buffered|framed|zlib|http|header]\n"
     "                         [--server-type simple|threaded|thread-pool|nonblocking]\n"
     "                         [-n|--workers N] [--multiplexed]\n"
     "  --host H         address to bind (default 127.0.0.1)\n"
     "  --port P         port, 0 = ephemeral (default 9090)\n"
     "  --protocol       binary (strict, default), compact, json; multi/multic/multij =\n"
     "                   the same multiplexed\n"
-    "  --transport      buffered (default), framed, zlib or http (THttpServer)\n"
-    "  --server-type    simple (default), threaded, thread-pool, nonblocking (framed only)\n"
+    "  --transport      buffered (default), framed, zlib, http (THttpServer) or header\n"
+    "                   (THeaderProtocol: binary, compact, multi or multic)\n"
+    "  --server-type    simple (default), threaded, thread-pool, nonblocking (framed or header)\n"
     "  -n, --workers N  worker threads of thread-pool and nonblocking (default 4)\n"
     "  --multiplexed    ThriftTest and SecondService through TMultiplexedProcessor\n"
     "Prints 'LISTENING <port>' on stdout once it accepts connections; SIGTERM/SIGINT stop it.\n";
@@ -29,7 +30,8 @@ const char* const kServerUsage =
 const char* const kClientUsage =
     "usage: thrifttest-client [--host H] [--port P]\n"
     "                         [--protocol binary|compact|json|multi|multic|multij]\n"
-    "                         [--transport buffered|framed|zlib|http] [-n|--testloops N]\n"
+    "                         [--transport buffered|framed|zlib|http|header]\n"
+    "                         [-n|--testloops N]\n"
     "                         [--multiplexed]\n"
     "                         [--timeout-ms MS] [--reconnect-deadline-ms MS]\n"
     "  --host/--port    the server (default localhost:9090)\n"
@@ -53,7 +55,8 @@ const Choices<WireChoice> kProtocols = {{"binary", {cli::Protocol::Binary, false
 const Choices<cli::Transport> kTransports = {{"buffered", cli::Transport::Buffered},
                                              {"framed", cli::Transport::Framed},
                                              {"zlib", cli::Transport::Zlib},
-                                             {"http", cli::Transport::Http}};
+                                             {"http", cli::Transport::Http},
+                                             {"header", cli::Transport::Header}};
 const Choices<cli::ServerModel> kModels = {{"simple", cli::ServerModel::Simple},
                                            {"threaded", cli::ServerModel::Threaded},
                                            {"thread-pool", cli::ServerModel::Pool},
@@ -84,6 +87,7 @@ cli::ServerOptions parseServer(int argc, char** argv) {
   };
   parse(argc, argv, flags, kServerUsage);
   o.multiplexed = o.multiplexed || mux_protocol;
+  checkHeaderProtocol(o.protocol, o.transport);
   checkNonblockingTransport("--server-type", o);
   return o;
 }
@@ -116,6 +120,7 @@ ClientOptions parseClient(int argc, char** argv) {
   };
   parse(argc, argv, flags, kClientUsage);
   o.multiplexed = o.multiplexed || mux_protocol;
+  checkHeaderProtocol(o.protocol, o.transport);
   return o;
 }
 
