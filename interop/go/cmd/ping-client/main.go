@@ -23,7 +23,7 @@ import (
 )
 
 const usage = "ping-client [--host H] [--port P] [--endpoints H:P,H:P] [--protocol binary|compact|json] " +
-	"[--transport buffered|framed|zlib|http] [--service ping|student] [--multiplexed] [--call ping|output] " +
+	"[--transport buffered|framed|zlib|http|header] [--service ping|student] [--multiplexed] [--call ping|output] " +
 	"[--sizes 128K,256K,512K,1M] [--payload alnum|utf8] [--rounds N] [--interval-ms MS] [--json] " +
 	"[--connect-timeout-ms MS] [--timeout-ms MS]"
 
@@ -37,6 +37,9 @@ type record struct {
 	OK         bool    `json:"ok"`
 	Error      *string `json:"error"`
 	Reconnects int     `json:"reconnects"`
+	// --transport header only.
+	RequestID       *string `json:"request_id,omitempty"`
+	RequestIDEchoed *bool   `json:"request_id_echoed,omitempty"`
 }
 
 type options struct {
@@ -75,6 +78,9 @@ func main() {
 	timeout := &cli.NonNegative{Value: 2000}
 	fs.Var(timeout, "timeout-ms", "send and receive timeout of each call in ms")
 	fs.Parse(os.Args[1:])
+	if err := wire.Check(); err != nil {
+		fs.Fail("%v", err)
+	}
 
 	opts := options{
 		wire:     wire,
@@ -135,8 +141,9 @@ func parseEndpoints(s string) ([]string, error) {
 
 // services are the generated clients of one connection.
 type services struct {
-	ping *ping.PingServiceClient
-	serv *student.ServClient
+	ping   *ping.PingServiceClient
+	serv   *student.ServClient
+	header *thrift.THeaderProtocol // --transport header only
 }
 
 type client = reconnect.Client[services]
@@ -150,17 +157,59 @@ func newServices(multiplexed bool) func(thrift.TProtocol) services {
 			pingProto = thrift.NewTMultiplexedProtocol(proto, "PingService")
 			servProto = thrift.NewTMultiplexedProtocol(proto, "Serv")
 		}
+		header, _ := proto.(*thrift.THeaderProtocol)
 		return services{
-			ping: ping.NewPingServiceClient(thrift.NewTStandardClient(pingProto, pingProto)),
-			serv: student.NewServClient(thrift.NewTStandardClient(servProto, servProto)),
+			ping:   ping.NewPingServiceClient(thrift.NewTStandardClient(pingProto, pingProto)),
+			serv:   student.NewServClient(thrift.NewTStandardClient(servProto, servProto)),
+			header: header,
 		}
 	}
 }
 
-// job is one call to make and check.
+// job is one call to make and check; its id is nil but with THeader.
 type job struct {
 	size int
-	do   func() error
+	do   func(id *requestID) error
+}
+
+// requestID is one call's x-request-id and what its reply carried.
+type requestID struct {
+	sent    string
+	got     string
+	carried bool // the reply had an x-request-id, got
+}
+
+func (id *requestID) echoed() bool { return id.carried && id.got == id.sent }
+
+// call runs one call on c. With THeader it sends id as the call's
+// x-request-id, on every attempt, and fails the call when the reply
+// carries another one.
+func call(ctx context.Context, c *client, id *requestID, name string, idempotent bool, do func(context.Context, services) error) error {
+	if id == nil {
+		return c.Call(name, idempotent, func(sv services) error { return do(ctx, sv) })
+	}
+	// TStandardClient.Send replaces a THeaderProtocol's write headers with
+	// the context's.
+	ctx = thrift.SetHeader(ctx, cli.RequestIDHeader, id.sent)
+	ctx = thrift.SetWriteHeaderList(ctx, []string{cli.RequestIDHeader})
+	err := c.Call(name, idempotent, func(sv services) error {
+		// A TMultiplexedProtocol hides the THeaderProtocol from Send, so
+		// the header goes on the protocol itself too.
+		sv.header.ClearWriteHeaders()
+		sv.header.SetWriteHeader(cli.RequestIDHeader, id.sent)
+		// The read headers are the last THeader frame's: this call's
+		// reply, or, if none was read (a failed call, or a reply in
+		// another framing), still the previous reply's, whose id must not
+		// count for this call.
+		delete(sv.header.GetReadHeaders(), cli.RequestIDHeader)
+		err := do(ctx, sv)
+		id.got, id.carried = sv.header.GetReadHeaders()[cli.RequestIDHeader]
+		return err
+	})
+	if id.carried && id.got != id.sent {
+		return fmt.Errorf("%s mismatch: sent %s, got %s", cli.RequestIDHeader, id.sent, id.got)
+	}
+	return err
 }
 
 // run makes every call of every round and returns how many failed.
@@ -184,6 +233,7 @@ func run(opts options, clients []*client) int {
 	calls := make([]int, len(clients))
 	fails := make([]int, len(clients))
 	var sno int32
+	callNumber := 0 // of the last call, in its request id
 	for round := 1; opts.rounds == 0 || round <= opts.rounds; round++ {
 		if round > 1 && opts.interval > 0 {
 			time.Sleep(opts.interval)
@@ -196,18 +246,27 @@ func run(opts options, clients []*client) int {
 				sno++
 				s := newStudent(sno)
 				rec.Call = "put"
-				jobs = append(jobs, job{len(s.Sname), func() error { return put(ctx, c, s) }})
+				jobs = append(jobs, job{len(s.Sname), func(id *requestID) error { return put(ctx, c, id, s) }})
 			} else {
 				for _, msg := range payloads {
 					msg := msg
-					jobs = append(jobs, job{len(msg), func() error { return pingOrOutput(ctx, c, opts.call, msg) }})
+					jobs = append(jobs, job{len(msg), func(id *requestID) error { return pingOrOutput(ctx, c, id, opts.call, msg) }})
 				}
 			}
 			for _, j := range jobs {
+				var id *requestID
+				if opts.wire.Header() {
+					callNumber++
+					id = &requestID{sent: fmt.Sprintf("go-%d-%d", os.Getpid(), callNumber)}
+				}
 				start := time.Now()
-				err := j.do()
+				err := j.do(id)
 				rec.LatencyNs = time.Since(start).Nanoseconds()
 				rec.Size, rec.OK, rec.Error = j.size, err == nil, nil
+				if id != nil {
+					echoed := id.echoed()
+					rec.RequestID, rec.RequestIDEchoed = &id.sent, &echoed
+				}
 				calls[i]++
 				if err != nil {
 					fails[i]++
@@ -237,9 +296,9 @@ func newStudent(sno int32) *student.Student {
 }
 
 // put is never retried: a broken connection leaves its outcome unknown.
-func put(ctx context.Context, c *client, s *student.Student) error {
+func put(ctx context.Context, c *client, id *requestID, s *student.Student) error {
 	var got int32
-	err := c.Call("put", false, func(sv services) (e error) {
+	err := call(ctx, c, id, "put", false, func(ctx context.Context, sv services) (e error) {
 		got, e = sv.serv.Put(ctx, s)
 		return e
 	})
@@ -253,17 +312,17 @@ func put(ctx context.Context, c *client, s *student.Student) error {
 }
 
 // pingOrOutput is idempotent, so retried across reconnects.
-func pingOrOutput(ctx context.Context, c *client, call, msg string) error {
+func pingOrOutput(ctx context.Context, c *client, id *requestID, method, msg string) error {
 	var got, want string
-	err := c.Call(call, true, func(sv services) (e error) {
-		if call == "output" {
+	err := call(ctx, c, id, method, true, func(ctx context.Context, sv services) (e error) {
+		if method == "output" {
 			got, e = sv.ping.Output(ctx, msg)
 		} else {
 			got, e = sv.ping.Ping(ctx, msg)
 		}
 		return e
 	})
-	if call == "output" {
+	if method == "output" {
 		want = "You said: " + msg
 	} else {
 		want = "receive len: " + strconv.Itoa(len(msg))
@@ -296,6 +355,13 @@ func report(out *json.Encoder, asJSON bool, rec record) {
 	status := "ok"
 	if !rec.OK {
 		status = "FAILED: " + *rec.Error
+	}
+	if rec.RequestID != nil {
+		echoed := "not echoed"
+		if *rec.RequestIDEchoed {
+			echoed = "echoed"
+		}
+		status += fmt.Sprintf(" (%s %s, %s)", cli.RequestIDHeader, *rec.RequestID, echoed)
 	}
 	// The Rust reference client's text line, so outputs can be compared.
 	fmt.Printf("%s round %d %s %d B: %.3f ms, reconnects %d: %s\n",

@@ -17,7 +17,7 @@ import (
 	"thriftframe/interop/go/internal/server"
 )
 
-const usage = "ping-server [--host H] [--port P] [--protocol binary|compact|json] [--transport buffered|framed|zlib|http] " +
+const usage = "ping-server [--host H] [--port P] [--protocol binary|compact|json] [--transport buffered|framed|zlib|http|header] " +
 	"[--server simple] [--workers N] [--service ping|student] [--multiplexed]"
 
 func main() {
@@ -34,6 +34,9 @@ func main() {
 	fs.Parse(os.Args[1:])
 	if *model != "simple" {
 		fs.Fail("server model %q is not supported by the Go peer (only simple)", *model)
+	}
+	if err := wire.Check(); err != nil {
+		fs.Fail("%v", err)
 	}
 
 	signals := server.Signals()
@@ -57,6 +60,7 @@ func main() {
 		TransportFactory: wire.TransportFactory(conf),
 		ProtocolFactory:  wire.ProtocolFactory(conf),
 		HTTP:             wire.HTTP(),
+		ForwardHeaders:   []string{cli.RequestIDHeader},
 		Describe: fmt.Sprintf("protocol %s, transport %s, service %s, multiplexed %v",
 			wire.Protocol, wire.Transport, wire.Service, *wire.Multiplexed),
 	}, signals))

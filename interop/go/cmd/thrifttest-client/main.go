@@ -22,7 +22,7 @@ import (
 const prog = "thrifttest-client"
 
 const usage = prog + " [--host H] [--port P] [--protocol binary|compact|json|multi|multic|multij] " +
-	"[--transport buffered|framed|zlib|http] [-n|--testloops N] [--multiplexed] [--timeout-ms MS] [--reconnect-deadline-ms MS]"
+	"[--transport buffered|framed|zlib|http|header] [-n|--testloops N] [--multiplexed] [--timeout-ms MS] [--reconnect-deadline-ms MS]"
 
 // connectTimeout bounds one TCP connect attempt; --reconnect-deadline-ms
 // bounds them all.
@@ -47,6 +47,9 @@ func main() {
 	fs.Parse(os.Args[1:])
 	if timeout.Value <= 1000 {
 		fs.Fail("--timeout-ms must be more than 1000")
+	}
+	if err := wire.Check(); err != nil {
+		fs.Fail("%v", err)
 	}
 	wire.ResolveCrossTest()
 

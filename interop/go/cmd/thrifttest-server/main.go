@@ -16,7 +16,7 @@ import (
 )
 
 const usage = "thrifttest-server [--host H] [--port P] [--protocol binary|compact|json|multi|multic|multij] " +
-	"[--transport buffered|framed|zlib|http] [--server-type simple] [-n|--workers N] [--multiplexed]"
+	"[--transport buffered|framed|zlib|http|header] [--server-type simple] [-n|--workers N] [--multiplexed]"
 
 func main() {
 	log.SetPrefix("thrifttest-server: ")
@@ -39,6 +39,9 @@ func main() {
 	if workers.Value < 1 {
 		fs.Fail("--workers must be at least 1")
 	}
+	if err := wire.Check(); err != nil {
+		fs.Fail("%v", err)
+	}
 	wire.ResolveCrossTest()
 
 	signals := server.Signals()
@@ -49,6 +52,7 @@ func main() {
 		TransportFactory: wire.TransportFactory(conf),
 		ProtocolFactory:  wire.ProtocolFactory(conf),
 		HTTP:             wire.HTTP(),
+		ForwardHeaders:   []string{cli.RequestIDHeader},
 		Describe: fmt.Sprintf("ThriftTest, protocol %s, transport %s, multiplexed %v",
 			wire.Protocol, wire.Transport, *wire.Multiplexed),
 	}, signals))

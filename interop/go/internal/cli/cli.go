@@ -150,15 +150,19 @@ type Wire struct {
 	Multiplexed *bool
 }
 
+var transports = []string{"buffered", "framed", "zlib", "http", "header"}
+
+const transportHelp = "buffered, framed, zlib, http or header (THeader; binary or compact inside)"
+
 // AddWireFlags registers --protocol, --transport, --service and --multiplexed.
 func (f *FlagSet) AddWireFlags() Wire {
 	w := Wire{
 		Protocol:  NewChoice("compact", "binary", "compact", "json"),
-		Transport: NewChoice("buffered", "buffered", "framed", "zlib", "http"),
+		Transport: NewChoice("buffered", transports...),
 		Service:   NewChoice("ping", "ping", "student"),
 	}
 	f.Var(w.Protocol, "protocol", "binary (strict), compact or json")
-	f.Var(w.Transport, "transport", "buffered, framed, zlib or http")
+	f.Var(w.Transport, "transport", transportHelp)
 	f.Var(w.Service, "service", "ping or student")
 	w.Multiplexed = f.Bool("multiplexed", false, `multiplexed processor with "PingService" and "Serv"`)
 	return w
@@ -171,10 +175,10 @@ func (f *FlagSet) AddWireFlags() Wire {
 func (f *FlagSet) AddCrossTestWireFlags() Wire {
 	w := Wire{
 		Protocol:  NewChoice("binary", "binary", "compact", "json", "multi", "multic", "multij"),
-		Transport: NewChoice("buffered", "buffered", "framed", "zlib", "http"),
+		Transport: NewChoice("buffered", transports...),
 	}
 	f.Var(w.Protocol, "protocol", "binary (strict), compact, json; multi / multic / multij = binary / compact / json multiplexed")
-	f.Var(w.Transport, "transport", "buffered, framed, zlib or http")
+	f.Var(w.Transport, "transport", transportHelp)
 	w.Multiplexed = f.Bool("multiplexed", false, `multiplexed, with "ThriftTest" and "SecondService"`)
 	return w
 }
@@ -192,6 +196,26 @@ func (w Wire) ResolveCrossTest() {
 	}
 }
 
+// Check reports a flag combination the Go peer cannot serve: THeader
+// carries binary or compact only (thrift-go's THeaderProtocolID has no
+// JSON). Call it before ResolveCrossTest, so the message names the
+// --protocol value given.
+func (w Wire) Check() error {
+	if w.Header() && (w.Protocol.Value == "json" || w.Protocol.Value == "multij") {
+		return fmt.Errorf("--transport header takes a binary or compact protocol, not %s", w.Protocol.Value)
+	}
+	return nil
+}
+
+// Header reports --transport header: thrift's THeaderTransport directly
+// on the socket, with THeaderProtocol over it.
+func (w Wire) Header() bool { return w.Transport.Value == "header" }
+
+// RequestIDHeader is the THeader info header a ping client sends with every
+// call and a server copies into its reply (interop/SPEC.md, "Header
+// transport").
+const RequestIDHeader = "x-request-id"
+
 // HTTP reports --transport http: the library's THttpClient on the client,
 // its NewThriftHandlerFunc in a net/http server on the server. Neither is a
 // TTransportFactory over a socket, so both ends build it themselves.
@@ -208,8 +232,11 @@ const ZlibLevel = zlib.DefaultCompression
 // protocol) shares. Thrift propagates a factory's configuration down to the
 // transports beneath it, so a second configuration without the timeouts
 // would silently clear them.
+//
+// With THeader it also carries the protocol id a client writes its frames
+// with; a server answers each frame in the protocol of the request instead.
 func (w Wire) Config(connectTimeout, socketTimeout time.Duration) *thrift.TConfiguration {
-	return &thrift.TConfiguration{
+	conf := &thrift.TConfiguration{
 		MaxFrameSize:       thrift.DEFAULT_MAX_FRAME_SIZE,
 		MaxMessageSize:     thrift.DEFAULT_MAX_MESSAGE_SIZE,
 		ConnectTimeout:     connectTimeout,
@@ -217,12 +244,26 @@ func (w Wire) Config(connectTimeout, socketTimeout time.Duration) *thrift.TConfi
 		TBinaryStrictRead:  thrift.BoolPtr(true),
 		TBinaryStrictWrite: thrift.BoolPtr(true),
 	}
+	if w.Header() {
+		id := thrift.THeaderProtocolBinary
+		if w.Protocol.Value == "compact" {
+			id = thrift.THeaderProtocolCompact
+		}
+		conf.THeaderProtocolID = &id
+	}
+	return conf
 }
 
 // ProtocolFactory returns the factory for w.Protocol; binary is strict.
 // The JSON factory takes no configuration: thrift-go's TJSONProtocol checks
 // no string, container or message size.
+//
+// With THeader the factory is THeaderProtocol's, whatever w.Protocol: the
+// protocol inside the frames comes from conf (Config).
 func (w Wire) ProtocolFactory(conf *thrift.TConfiguration) thrift.TProtocolFactory {
+	if w.Header() {
+		return thrift.NewTHeaderProtocolFactoryConf(conf)
+	}
 	switch w.Protocol.Value {
 	case "binary":
 		return thrift.NewTBinaryProtocolFactoryConf(conf)
@@ -238,6 +279,11 @@ func (w Wire) TransportFactory(conf *thrift.TConfiguration) thrift.TTransportFac
 	switch w.Transport.Value {
 	case "http":
 		return nil
+	case "header":
+		// Directly on the socket: THeaderTransport frames (and, for a
+		// zlib request, inflates) by itself and buffers whole frames both
+		// ways. THeaderProtocol then uses this transport as it is.
+		return thrift.NewTHeaderTransportFactoryConf(nil, conf)
 	case "framed":
 		// The framed transport reads through its own bufio.Reader and
 		// writes whole frames, so it sits directly on the socket.

@@ -28,8 +28,11 @@ type Options struct {
 	ProtocolFactory  thrift.TProtocolFactory
 	// HTTP serves POST requests with thrift.NewThriftHandlerFunc in a
 	// net/http server instead of a TSimpleServer.
-	HTTP     bool
-	Describe string // for the "serving" log line
+	HTTP bool
+	// ForwardHeaders are the THeader info headers a reply carries back
+	// from its request (see replyHeaders); only THeader requests have any.
+	ForwardHeaders []string
+	Describe       string // for the "serving" log line
 }
 
 // Signals catches SIGTERM and SIGINT. Call it before anything can announce
@@ -63,8 +66,7 @@ func Run(opts Options, signals <-chan os.Signal) int {
 		return 1
 	}
 
-	server := thrift.NewTSimpleServer4(logFailures{opts.Processor}, patientListener{sock}, opts.TransportFactory, opts.ProtocolFactory)
-	server.SetLogger(func(msg string) { log.Print(msg) })
+	server := simpleServer(opts, patientListener{sock})
 	// Stop waits for open connections; an idle client would block it forever.
 	thrift.ServerStopTimeout = 500 * time.Millisecond
 
@@ -92,6 +94,44 @@ func Run(opts Options, signals <-chan os.Signal) int {
 		log.Printf("server stopped unexpectedly: %v", err)
 		return 1
 	}
+}
+
+// simpleServer is the TSimpleServer Run serves with, on listener.
+func simpleServer(opts Options, listener thrift.TServerTransport) *thrift.TSimpleServer {
+	processor := opts.Processor
+	if len(opts.ForwardHeaders) > 0 {
+		processor = replyHeaders{processor}
+	}
+	server := thrift.NewTSimpleServer4(logFailures{processor}, listener, opts.TransportFactory, opts.ProtocolFactory)
+	// With a THeaderProtocol the server reads each request's frame before
+	// its processor runs, puts the frame's info headers into the context
+	// and these keys into its write-header list.
+	server.SetForwardHeaders(opts.ForwardHeaders)
+	server.SetLogger(func(msg string) { log.Print(msg) })
+	return server
+}
+
+// replyHeaders copies the forwarded headers of each request into its reply.
+//
+// thrift v0.17.0's SetForwardHeaders alone sends nothing back: the
+// write-header list it puts in the context is for calls the handler makes
+// to other servers (TStandardClient.Send writes it). A reply carries the
+// write headers of the connection's THeaderTransport, which the library
+// never clears between requests, so they are cleared first: a request
+// without the header must not get the previous one's. For a framed or
+// unframed client of the THeader server, and on other transports, the
+// response helper does nothing.
+type replyHeaders struct{ thrift.TProcessor }
+
+func (p replyHeaders) Process(ctx context.Context, in, out thrift.TProtocol) (bool, thrift.TException) {
+	reply, _ := thrift.GetResponseHelper(ctx)
+	reply.ClearHeaders()
+	for _, key := range thrift.GetWriteHeaderList(ctx) {
+		if value, ok := thrift.GetHeader(ctx, key); ok {
+			reply.SetHeader(key, value)
+		}
+	}
+	return p.TProcessor.Process(ctx, in, out)
 }
 
 // runHTTP is Run for --transport http: a net/http server on a listener
