@@ -8,8 +8,9 @@ import zlib
 from collections.abc import Callable
 from typing import NoReturn
 
-from thrift.protocol import TBinaryProtocol, TCompactProtocol, TJSONProtocol, TProtocol
+from thrift.protocol import TBinaryProtocol, TCompactProtocol, THeaderProtocol, TJSONProtocol, TProtocol
 from thrift.transport import TTransport, TZlibTransport
+from thrift.transport.THeaderTransport import THeaderClientType, THeaderSubprotocolID
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9093  # the Python peer's port
@@ -23,7 +24,7 @@ EXIT_USAGE = 2
 MULTIPLEXED_NAMES = {"ping": "PingService", "student": "Serv"}
 
 PROTOCOLS = ("binary", "compact", "json")
-TRANSPORTS = ("buffered", "framed", "zlib", "http")
+TRANSPORTS = ("buffered", "framed", "zlib", "http", "header")
 SERVICES = ("ping", "student")
 SERVER_MODELS = ("threaded", "simple", "pool")  # default first
 CALLS = ("ping", "output")
@@ -270,7 +271,32 @@ class StrictBinaryAcceleratedFactory(TProtocol.TProtocolFactory):
         return TBinaryProtocol.TBinaryProtocolAccelerated(trans, strictRead=True, strictWrite=True, fallback=False)
 
 
-def protocol_factory(name: str, transport: str) -> TProtocol.TProtocolFactory:
+# --transport header: the protocol inside the frames, by its THeader protocol id
+HEADER_PROTOCOL_IDS = {"binary": THeaderSubprotocolID.BINARY, "compact": THeaderSubprotocolID.COMPACT}
+# What a header server also takes, each answered in kind (README): every client
+# type the library knows; its factory's default is HEADERS alone.
+HEADER_SERVER_CLIENT_TYPES = (
+    THeaderClientType.HEADERS,
+    THeaderClientType.FRAMED_BINARY,
+    THeaderClientType.UNFRAMED_BINARY,
+    THeaderClientType.FRAMED_COMPACT,
+    THeaderClientType.UNFRAMED_COMPACT,
+)
+
+
+def header_protocol_factory(name: str, server: bool) -> THeaderProtocol.THeaderProtocolFactory:
+    """THeaderProtocol, which wraps the socket in its own THeaderTransport (so no
+    transport factory goes beneath it) and writes with the accelerated binary or
+    compact protocol (fastbinary: require_fastbinary() makes sure it is there).
+    A client writes `name`'s protocol id and reads only THeader replies; a server
+    answers every frame in the protocol of its request."""
+    if name not in HEADER_PROTOCOL_IDS:
+        raise UsageError(f"--transport header takes --protocol binary or compact, not {name!r}")
+    client_types = HEADER_SERVER_CLIENT_TYPES if server else (THeaderClientType.HEADERS,)
+    return THeaderProtocol.THeaderProtocolFactory(client_types, default_protocol=HEADER_PROTOCOL_IDS[name])
+
+
+def protocol_factory(name: str, transport: str, server: bool = False) -> TProtocol.TProtocolFactory:
     """Accelerated (fastbinary) protocol factory; fallback=False so a missing
     extension is an error, not a silent slowdown. Except on zlib: the
     accelerated protocols read TZlibTransport through its cstringio_refill,
@@ -278,7 +304,10 @@ def protocol_factory(name: str, transport: str) -> TProtocol.TProtocolFactory:
     message of more than 4 KiB stalls; the pure-Python protocols read it whole.
     JSON has no accelerated form: the library's pure-Python TJSONProtocol.
     (On an http client the accelerated protocols still write accelerated, but
-    the generated code decodes in Python: THttpClient is no CReadableTransport.)"""
+    the generated code decodes in Python: THttpClient is no CReadableTransport.)
+    header: header_protocol_factory()."""
+    if transport == "header":
+        return header_protocol_factory(name, server)
     if name == "json":
         return TJSONProtocol.TJSONProtocolFactory()
     if transport == "zlib":
@@ -319,7 +348,10 @@ class BufferedZlibTransportFactory(ZlibTransportFactory):
 
 def transport_factory(name: str, protocol: str = "") -> TTransport.TTransportFactoryBase:
     """The socket transport's factory; http has none (THttpClient on the client,
-    THttpServer on the server: server.py and client.py build those)."""
+    THttpServer on the server: server.py and client.py build those). header gets
+    the socket itself: THeaderProtocol puts its THeaderTransport on it."""
+    if name == "header":
+        return TTransport.TTransportFactoryBase()
     if name == "buffered":
         return TTransport.TBufferedTransportFactory()
     if name == "framed":

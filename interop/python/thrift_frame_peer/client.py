@@ -3,8 +3,9 @@
 ThriftClient owns one connection stack: TSocket -> transport -> protocol
 (-> TMultiplexedProtocol) -> generated client, or for --transport http
 THttpClient -> protocol -> ... (THttpClient makes a TCP connection per call).
-After a transport error the whole stack is thrown away and a new one is built;
-a used transport is never re-opened.
+For --transport header the protocol is THeaderProtocol, which puts its own
+THeaderTransport on the TSocket. After a transport error the whole stack is
+thrown away and a new one is built; a used transport is never re-opened.
 """
 
 import argparse
@@ -14,6 +15,7 @@ import http.client
 import itertools
 import json
 import logging
+import os
 import random
 import signal
 import socket
@@ -59,6 +61,11 @@ TRANSPORT_ERRORS = (TTransportException, OSError, EOFError, http.client.HTTPExce
 
 # The program name log lines start with; thrifttest-client sets its own.
 PROG = "ping-client"
+
+# --transport header: every call's info header, `py-<pid>-<n>`, n counted per
+# process (every endpoint and every thrifttest loop) from 1.
+REQUEST_ID_HEADER = b"x-request-id"
+_call_numbers = itertools.count(1)
 
 
 def log(message: str) -> None:
@@ -209,7 +216,11 @@ class ThriftClient:
         self.socket: TSocket.TSocket | None = None
         self.transport: Any = None
         self.protocol: Any = None
+        self.header: Any = None  # the stack's THeaderProtocol (header only)
         self.client: Any = None
+        # header only: the last call's x-request-id and whether its reply carried it back
+        self.request_id: str | None = None
+        self.request_id_echoed: bool | None = None
         self.reconnects = 0  # fresh stacks opened after a broken one
         self._lost = False  # a stack was discarded after an error and not replaced yet
 
@@ -224,6 +235,7 @@ class ThriftClient:
         sock.setTimeout(self.settings.connect_timeout_ms)
         transport = self._tfactory.getTransport(sock)
         protocol = self._pfactory.getProtocol(transport)
+        header = protocol if self.settings.transport == "header" else None
         if self._mux_name:
             protocol = TMultiplexedProtocol(protocol, self._mux_name)
         client = self._client_class(protocol)
@@ -235,6 +247,7 @@ class ThriftClient:
             sock.close()
             raise
         self.socket, self.transport, self.protocol, self.client = sock, transport, protocol, client
+        self.header = header
 
     def _init_http_client(self) -> None:
         """THttpClient's open() only creates an http.client.HTTPConnection; its
@@ -261,7 +274,7 @@ class ThriftClient:
         "outcome unknown" could reach a restarted (or reachable-again) server
         seconds later, after newer calls. SO_LINGER {on, 0 s} discards it."""
         sock, transport = self.socket, self.transport
-        self.socket = self.transport = self.protocol = self.client = None
+        self.socket = self.transport = self.protocol = self.header = self.client = None
         handle = sock.handle if sock is not None else _http_socket(transport)
         if abort and handle is not None:
             # Best effort: if it fails the close below is an ordinary one.
@@ -350,6 +363,9 @@ class ThriftClient:
         deadline: float | None = None
         backoff = Backoff()
         attempts = 0
+        if self.settings.transport == "header":  # one id per call, kept by its retries
+            self.request_id = f"py-{os.getpid()}-{next(_call_numbers)}"
+            self.request_id_echoed = False
         while True:
             if self.client is not None and not self._still_open():
                 log(f"{self.endpoint}: connection closed by the server since the last call; reconnecting")
@@ -359,8 +375,13 @@ class ThriftClient:
                     deadline = time.monotonic() + self.settings.reconnect_deadline_s
                 self.retry_transport(deadline, backoff)
             try:
-                return getattr(self.client, method)(*args)
+                if self.header is not None:
+                    # THeaderTransport sends its write headers with the next
+                    # flush (this call's request) and then forgets them.
+                    self.header.set_header(REQUEST_ID_HEADER, self.request_id.encode())
+                reply = getattr(self.client, method)(*args)
             except raises:
+                self._check_echo(method)
                 raise
             except TRANSPORT_ERRORS as exc:
                 why = describe(exc, "call", self.settings.timeout_ms)
@@ -410,6 +431,7 @@ class ThriftClient:
                 raise
             except TApplicationException as exc:
                 # A well-formed error reply: the connection is still in step.
+                self._check_echo(method)
                 raise CallError(f"application error: {exc.message or exc}") from None
             except TProtocolException as exc:
                 self._discard_broken()  # the stream is out of step
@@ -422,6 +444,23 @@ class ThriftClient:
                 # UnicodeDecodeError, say): report the call, keep the client going.
                 self._discard_broken()
                 raise CallError(f"unexpected error: {type(exc).__name__}: {exc}") from None
+            else:
+                self._check_echo(method)
+                return reply
+
+    def _check_echo(self, method: str) -> None:
+        """header only, after a reply: did it carry our x-request-id back? A
+        different one fails the call. THeaderTransport replaces its read headers
+        with each THeader frame it reads (none: an empty dict), so they are this
+        reply's. A oneway call (no recv_ method) reads no reply: the headers are
+        still the previous reply's, and there is nothing to check."""
+        if self.header is None or not hasattr(self.client, f"recv_{method}"):
+            return
+        got = self.header.get_headers().get(REQUEST_ID_HEADER)
+        sent = self.request_id.encode()
+        self.request_id_echoed = got == sent
+        if got is not None and got != sent:
+            raise CallError(f"x-request-id mismatch: sent {self.request_id}, got {got.decode(errors='replace')}")
 
     def send_ping(self, msg: str) -> str:
         return self.call("ping", msg, retry=True)
@@ -523,13 +562,20 @@ class CallRecord:
     ok: bool
     error: str | None
     reconnects: int
+    request_id: str | None = None  # these two on --transport header only
+    request_id_echoed: bool | None = None
 
     def to_json(self) -> str:
+        fields = asdict(self)
+        if self.request_id is None:
+            del fields["request_id"], fields["request_id_echoed"]
         # Compact separators: the same bytes layout as the Rust client's lines.
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return json.dumps(fields, separators=(",", ":"))
 
     def to_text(self) -> str:
         status = "ok" if self.error is None else f"FAILED: {self.error}"
+        if self.request_id is not None:
+            status += f" (x-request-id {self.request_id}, {'echoed' if self.request_id_echoed else 'not echoed'})"
         return (
             f"{self.endpoint} round {self.round} {self.call} {self.size} B: "
             f"{self.latency_ns / 1e6:.3f} ms, reconnects {self.reconnects}: {status}"
@@ -574,7 +620,18 @@ def timed_call(
         error = str(exc)
     latency_ns = time.perf_counter_ns() - start
     reporter.report(
-        CallRecord(client.endpoint, round_no, call, size, latency_ns, error is None, error, client.reconnects)
+        CallRecord(
+            client.endpoint,
+            round_no,
+            call,
+            size,
+            latency_ns,
+            error is None,
+            error,
+            client.reconnects,
+            client.request_id,
+            client.request_id_echoed,
+        )
     )
 
 

@@ -1,6 +1,7 @@
 """ping-server: PingService / Serv on TSimpleServer, TThreadedServer or TThreadPoolServer,
 or for --transport http on THttpServer (simple: http.server.HTTPServer, threaded:
-http.server.ThreadingHTTPServer).
+http.server.ThreadingHTTPServer). --transport header is THeaderProtocol on the
+socket itself, on the same three models.
 
 serve() is the part thrifttest-server shares: it takes a ready processor.
 
@@ -130,8 +131,10 @@ def build_server(
     # One transport factory for input and one for output: TZlibTransportFactory
     # hands out its last transport again when asked for the same socket, from a
     # single slot that concurrent connection threads would otherwise share.
+    # For header the library's servers use one THeaderProtocol per connection
+    # for input and output, so each reply goes out in its request's dialect.
     factories = (cli.transport_factory(transport, protocol), cli.transport_factory(transport, protocol))
-    pfactory = cli.protocol_factory(protocol, transport)
+    pfactory = cli.protocol_factory(protocol, transport, server=True)
     stack = (*factories, pfactory, pfactory)
     if model == "simple":
         return TServer.TSimpleServer(processor, server_socket, *stack)

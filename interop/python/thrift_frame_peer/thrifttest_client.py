@@ -362,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         run(args, report)
     except client.Stop as stop:
         client.log(f"{signal.Signals(stop.args[0]).name} received, stopping")
+    except cli.UsageError as exc:  # raised by the first ThriftClient, before any output
+        cli.usage_exit(PROG, str(exc))
     except (RuntimeError, _gen.MissingBuild) as exc:
         client.log(str(exc))
         return EXIT_UNKNOWN | sum(GROUP_BITS.values())
