@@ -31,6 +31,12 @@ pub struct CallRecord {
     #[serde(default)]
     /// Wall time of the call as the caller saw it.
     pub latency_ns: Option<u64>,
+    #[serde(default)]
+    /// Header transport: the `x-request-id` the call was sent with.
+    pub request_id: Option<String>,
+    #[serde(default)]
+    /// Header transport: whether the reply carried the same `x-request-id`.
+    pub request_id_echoed: Option<bool>,
 }
 
 /// A call record and when the runner read it.

@@ -164,14 +164,20 @@ fn plan_cell<'a>(
             CaseError::Unsupported(format!("the {name} peer has no program for {suite:?}"))
         })
     };
-    let server_type = matrix
-        .model(&cell.server, &cell.server_model)
-        .map_or(cell.server_model.clone(), |m| m.server_type().to_owned());
+    let model = matrix.model(&cell.server, &cell.server_model);
+    let server_type = model.map_or(cell.server_model.clone(), |m| m.server_type().to_owned());
+    let server_flag = model.map_or(cell.server_model.clone(), |m| m.server_flag().to_owned());
+    let server_transport = model
+        .and_then(|m| m.server_transport.clone())
+        .unwrap_or_else(|| cell.transport.clone());
     Ok(CellPlan {
         cell,
         server_program: config.root.join(program(&cell.server, Side::Server)?),
         client_program: config.root.join(program(&cell.client, Side::Client)?),
         server_type,
+        server_flag,
+        server_transport,
+        echoes_request_id: peer(&cell.server)?.echoes_request_id,
         logs: CellLogs::create(dir)?,
         deadline: Deadline::after(config.case_timeout, Arc::clone(&config.interrupted)),
     })

@@ -1,7 +1,9 @@
 //! The data cases: one client, one untouched server, every call ok. Each
 //! data case is a [`DataCase`] value in a file of its own.
 
-use super::steps::{expect_all_ok, start_client, start_server, stop_server, Service};
+use super::steps::{
+    expect_all_ok, expect_request_ids, start_client, start_server, stop_server, Service,
+};
 use super::{CellPlan, InteropCase, Observed};
 use crate::model::Case;
 use crate::CaseError;
@@ -33,6 +35,7 @@ impl InteropCase for DataCase {
         let client = start_client(plan, server.port, self.client_flags, "client")?;
         let run = client.finish(&plan.deadline)?;
         expect_all_ok(&run, self.calls)?;
+        expect_request_ids(plan, &run)?;
         stop_server(plan, server);
         Ok(Observed {
             reconnects: run.last_reconnects(),

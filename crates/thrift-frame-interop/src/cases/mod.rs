@@ -112,6 +112,13 @@ pub struct CellPlan<'a> {
     pub client_program: PathBuf,
     /// The server model's `--server-type` for `thrifttest-server`.
     pub server_type: String,
+    /// The server model's `--server` for `ping-server`.
+    pub server_flag: String,
+    /// The `--transport` the server gets: the cell's, or the model's own
+    /// (`auto`).
+    pub server_transport: String,
+    /// The server echoes `x-request-id` over the header transport.
+    pub echoes_request_id: bool,
     pub logs: CellLogs,
     pub deadline: Deadline,
 }

@@ -39,8 +39,12 @@ pub(crate) fn wire_args(cell: &Cell, host: &str, port: u16) -> Vec<String> {
 }
 
 pub(crate) fn server_command(plan: &CellPlan, port: u16, service: Service) -> CommandLine {
-    let mut args = wire_args(plan.cell, &HOST.to_string(), port);
-    args.extend(["--server".to_owned(), plan.cell.server_model.clone()]);
+    let cell = Cell {
+        transport: plan.server_transport.clone(),
+        ..plan.cell.clone()
+    };
+    let mut args = wire_args(&cell, &HOST.to_string(), port);
+    args.extend(["--server".to_owned(), plan.server_flag.clone()]);
     if service == Service::Student {
         args.extend(["--service".to_owned(), "student".to_owned()]);
     }
@@ -181,6 +185,36 @@ pub(crate) fn unsupported_client(run: &ClientRun) -> Option<CaseError> {
         .then(|| CaseError::Unsupported(format!("{} exited 2: {}", run.label, run.last_words)))
 }
 
+/// Over the header transport, every call names its request id, and a
+/// server that echoes it (`echoes_request_id` in the matrix) sent it back:
+/// the client's headers reached the handler and its reply.
+pub(crate) fn expect_request_ids(plan: &CellPlan, run: &ClientRun) -> Result<(), CaseError> {
+    if plan.cell.transport != "header" {
+        return Ok(());
+    }
+    for (index, call) in run.calls.iter().enumerate() {
+        let record = &call.record;
+        let Some(id) = &record.request_id else {
+            return Err(CaseError::Failed(format!(
+                "{}: call {} has no request_id over the header transport",
+                run.label,
+                index + 1
+            )));
+        };
+        if plan.echoes_request_id && record.request_id_echoed != Some(true) {
+            return Err(CaseError::Failed(format!(
+                "{}: call {} sent x-request-id {id}, and the {} server's reply did not carry it \
+                 back (request_id_echoed {:?})",
+                run.label,
+                index + 1,
+                plan.cell.server,
+                record.request_id_echoed
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Exit 0 and exactly `expected` calls, every one ok.
 pub(crate) fn expect_all_ok(run: &ClientRun, expected: usize) -> Result<(), CaseError> {
     if let Some(unsupported) = unsupported_client(run) {
@@ -280,6 +314,9 @@ mod tests {
             server_program: "/s".into(),
             client_program: "/c".into(),
             server_type: "thread-pool".into(),
+            server_flag: "pool".into(),
+            server_transport: "framed".into(),
+            echoes_request_id: false,
             logs: CellLogs::create(dir.clone()).unwrap(),
             deadline: Deadline::after(Duration::from_secs(1), interrupted),
         };
@@ -293,6 +330,96 @@ mod tests {
             client,
             "/c --host 127.0.0.1 --port 4321 --protocol binary --transport framed --json --rounds 3"
         );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn header_cell() -> Cell {
+        Cell {
+            client: "py".into(),
+            server: "rs".into(),
+            protocol: "compact".into(),
+            transport: "header".into(),
+            server_model: "auto".into(),
+            case: Case::Echo,
+            unsupported: None,
+        }
+    }
+
+    fn plan<'a>(cell: &'a Cell, dir: &std::path::Path) -> CellPlan<'a> {
+        let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        CellPlan {
+            cell,
+            server_program: "/s".into(),
+            client_program: "/c".into(),
+            server_type: "threaded".into(),
+            server_flag: "threaded".into(),
+            server_transport: "auto".into(),
+            echoes_request_id: true,
+            logs: CellLogs::create(dir.to_owned()).unwrap(),
+            deadline: Deadline::after(Duration::from_secs(1), interrupted),
+        }
+    }
+
+    #[test]
+    fn a_model_with_its_own_transport_starts_its_server_with_it() {
+        let cell = header_cell();
+        let dir = std::env::temp_dir().join(format!("interop-auto-{}", std::process::id()));
+        let plan = plan(&cell, &dir);
+        let server = server_command(&plan, 0, Service::Ping).to_string();
+        assert_eq!(
+            server,
+            "/s --host 127.0.0.1 --port 0 --protocol compact --transport auto --server threaded"
+        );
+        let client = client_command(&plan, 1, &[]).to_string();
+        assert!(client.contains("--transport header"), "{client}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn run_with(records: &[(&str, Option<&str>, Option<bool>)]) -> ClientRun {
+        use std::os::unix::process::ExitStatusExt;
+        let calls = records
+            .iter()
+            .map(|(json, id, echoed)| {
+                let mut record: thrift_frame_harness::CallRecord =
+                    serde_json::from_str(json).unwrap();
+                record.request_id = id.map(str::to_owned);
+                record.request_id_echoed = *echoed;
+                thrift_frame_harness::Call {
+                    record,
+                    at: std::time::Instant::now(),
+                    wall: std::time::SystemTime::now(),
+                }
+            })
+            .collect();
+        ClientRun {
+            label: "client".into(),
+            calls,
+            status: std::process::ExitStatus::from_raw(0),
+            last_words: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_header_call_must_name_its_request_id_and_an_echoing_server_must_echo_it() {
+        let cell = header_cell();
+        let dir = std::env::temp_dir().join(format!("interop-ids-{}", std::process::id()));
+        let mut plan = plan(&cell, &dir);
+        let ok = r#"{"ok": true, "reconnects": 0}"#;
+        let echoed = run_with(&[(ok, Some("py-1-1"), Some(true))]);
+        assert!(expect_request_ids(&plan, &echoed).is_ok());
+        let not_echoed = run_with(&[
+            (ok, Some("py-1-1"), Some(true)),
+            (ok, Some("py-1-2"), Some(false)),
+        ]);
+        let error = expect_request_ids(&plan, &not_echoed)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("call 2 sent x-request-id py-1-2"), "{error}");
+        let unnamed = run_with(&[(ok, None, None)]);
+        assert!(expect_request_ids(&plan, &unnamed).is_err());
+        // A server that does not echo: only the id is required.
+        plan.echoes_request_id = false;
+        assert!(expect_request_ids(&plan, &not_echoed).is_ok());
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -107,6 +107,10 @@ fn wire_args(plan: &CellPlan, port: u16, multiplexed: bool) -> Vec<String> {
 /// The `thrifttest-server` of the cell on `port` (0: a fresh one).
 pub(crate) fn server_command(plan: &CellPlan, port: u16, multiplexed: bool) -> CommandLine {
     let mut args = wire_args(plan, port, multiplexed);
+    // The model may set its own transport (`auto`): it follows `--transport`.
+    if let Some(at) = args.iter().position(|a| a == "--transport") {
+        args[at + 1] = plan.server_transport.clone();
+    }
     args.extend(["--server-type".to_owned(), plan.server_type.clone()]);
     CommandLine {
         program: plan.server_program.clone(),

@@ -198,6 +198,8 @@ mod tests {
                 round: Some(round),
                 size: Some(10),
                 latency_ns: Some(1),
+                request_id: None,
+                request_id_echoed: None,
             },
             at: Instant::now(),
             wall: UNIX_EPOCH + Duration::from_millis(wall_ms),

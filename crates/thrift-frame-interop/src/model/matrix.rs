@@ -33,6 +33,10 @@ pub struct Peer {
     pub transports: Vec<String>,
     pub default_model: String,
     pub models: Vec<ServerModel>,
+    /// Whether its ping server sends a request's `x-request-id` back over
+    /// the header transport (then every header client must see it echoed).
+    #[serde(default)]
+    pub echoes_request_id: bool,
 }
 
 /// A server model (`--server`) of one peer.
@@ -54,12 +58,24 @@ pub struct ServerModel {
     /// default model (for a model whose recovery paths are its own).
     #[serde(default)]
     pub failure_cases: bool,
+    /// Its name for `ping-server --server`, when that differs from `name`.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// The `--transport` its servers get whatever the cell's (`auto`: one
+    /// server for every client transport); absent: the cell's.
+    #[serde(default)]
+    pub server_transport: Option<String>,
 }
 
 impl ServerModel {
     /// The `--server-type` of `thrifttest-server` for this model.
     pub fn server_type(&self) -> &str {
         self.server_type.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The `--server` of `ping-server` for this model.
+    pub fn server_flag(&self) -> &str {
+        self.server.as_deref().unwrap_or(&self.name)
     }
 
     fn serves_transport(&self, transport: &str) -> bool {
@@ -100,6 +116,16 @@ impl Subset {
     }
 }
 
+/// Wires no peer can speak: their cells are unsupported without running.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incompatible {
+    /// `protocol/transport` names.
+    pub wires: Vec<String>,
+    /// Why, as the cells' results say.
+    pub why: String,
+}
+
 /// The whole matrix file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -110,6 +136,8 @@ pub struct Matrix {
     pub peers: Vec<Peer>,
     #[serde(default, rename = "subset")]
     pub subsets: Vec<Subset>,
+    #[serde(default, rename = "incompatible")]
+    pub incompatible: Vec<Incompatible>,
 }
 
 impl Matrix {
@@ -153,6 +181,15 @@ impl Matrix {
         Ok(matrix)
     }
 
+    /// Why no peer speaks `protocol` over `transport`, if none does.
+    fn why_incompatible(&self, protocol: &str, transport: &str) -> Option<String> {
+        let wire = format!("{protocol}/{transport}");
+        self.incompatible
+            .iter()
+            .find(|i| i.wires.contains(&wire))
+            .map(|i| i.why.clone())
+    }
+
     /// Whether the cell runs: on every wire, unless a subset covers it.
     fn runs_on(&self, case: Case, client: &str, server: &str, wire: (&str, &str)) -> bool {
         let wire = format!("{}/{}", wire.0, wire.1);
@@ -180,13 +217,17 @@ impl Matrix {
             {
                 return Err(format!("[[subset]]: unknown peer `{peer}`"));
             }
-            for wire in &subset.wires {
+        }
+        let subsets = self.subsets.iter().map(|s| ("subset", &s.wires));
+        let incompatible = self.incompatible.iter().map(|i| ("incompatible", &i.wires));
+        for (table, wires) in subsets.chain(incompatible) {
+            for wire in wires {
                 let known = wire.split_once('/').is_some_and(|(p, t)| {
                     self.protocols.iter().any(|x| x == p) && self.transports.iter().any(|x| x == t)
                 });
                 if !known {
                     return Err(format!(
-                        "[[subset]]: `{wire}` is not a protocol/transport of the matrix"
+                        "[[{table}]]: `{wire}` is not a protocol/transport of the matrix"
                     ));
                 }
             }
@@ -351,9 +392,13 @@ impl Matrix {
                                     transport: transport.clone(),
                                     server_model: model.name.clone(),
                                     case,
-                                    unsupported: why_unsupported(
-                                        client, server, model, protocol, transport, case,
-                                    ),
+                                    unsupported: self
+                                        .why_incompatible(protocol, transport)
+                                        .or_else(|| {
+                                            why_unsupported(
+                                                client, server, model, protocol, transport, case,
+                                            )
+                                        }),
                                 });
                             }
                         }
@@ -502,6 +547,58 @@ mod tests {
         assert_eq!(failures_on_nonblocking(&before), 0);
         // 2 clients x 2 protocols x 2 transports x 4 failure cases.
         assert_eq!(failures_on_nonblocking(&after), 2 * 2 * 2 * 4);
+    }
+
+    #[test]
+    fn incompatible_wires_are_unsupported_whoever_the_peers() {
+        // Top-level tables must come before the peers' array of tables.
+        let text = MATRIX.replacen(
+            "[[peer]]",
+            "[[incompatible]]\nwires = [\"compact/framed\"]\nwhy = \"no such wire\"\n\n[[peer]]",
+            1,
+        );
+        let matrix = Matrix::parse(&text, Path::new("m.toml")).unwrap();
+        let cells = matrix.cells(&Selection::default()).unwrap();
+        for cell in &cells {
+            let incompatible =
+                (cell.protocol.as_str(), cell.transport.as_str()) == ("compact", "framed");
+            if incompatible {
+                assert_eq!(
+                    cell.unsupported.as_deref(),
+                    Some("no such wire"),
+                    "{}",
+                    cell.id()
+                );
+            } else {
+                assert_ne!(
+                    cell.unsupported.as_deref(),
+                    Some("no such wire"),
+                    "{}",
+                    cell.id()
+                );
+            }
+        }
+        assert!(cells
+            .iter()
+            .any(|c| c.unsupported.as_deref() == Some("no such wire")));
+    }
+
+    #[test]
+    fn a_model_may_name_its_own_server_flag_and_transport() {
+        let text = MATRIX.replace(
+            r#"{ name = "simple" },"#,
+            r#"{ name = "simple" },
+          { name = "auto", server = "threaded", server_transport = "auto" },"#,
+        );
+        let matrix = Matrix::parse(&text, Path::new("m.toml")).unwrap();
+        let auto = matrix.model("rs", "auto").unwrap();
+        assert_eq!(auto.server_flag(), "threaded");
+        assert_eq!(auto.server_transport.as_deref(), Some("auto"));
+        let simple = matrix.model("rs", "simple").unwrap();
+        assert_eq!(
+            (simple.server_flag(), simple.server_transport.as_deref()),
+            ("simple", None)
+        );
     }
 
     #[test]
