@@ -40,6 +40,7 @@ fn serves(model: ServerModel, protocol: Protocol, transport: Transport) -> bool 
     match model {
         ServerModel::Nonblocking { .. } => match transport {
             Transport::Framed => true,
+            Transport::Header => protocol != Protocol::Json,
             Transport::Buffered => protocol != Protocol::Json,
             _ => false,
         },

@@ -14,7 +14,7 @@ use support::TestServer;
 use thrift_frame_client::{ClientConfig, REQUEST_ID_HEADER};
 use thrift_frame_demo::{ping_client, PingCalls};
 use thrift_frame_idl::ping::{PingServiceSyncHandler, PingServiceSyncProcessor};
-use thrift_frame_server::{CallContext, Limits, Protocol, ServerConfig, Transport};
+use thrift_frame_server::{CallContext, Limits, Protocol, ServerConfig, ServerModel, Transport};
 use thrift_frame_wire::WireConfig;
 
 /// What the handler saw of each call.
@@ -60,16 +60,29 @@ fn config(protocol: Protocol, transport: Transport) -> ServerConfig {
     }
 }
 
+fn nonblocking(protocol: Protocol, transport: Transport) -> ServerConfig {
+    ServerConfig {
+        model: ServerModel::Nonblocking {
+            io_threads: 1,
+            workers: 2,
+            max_buffered_bytes: 64 << 20,
+        },
+        ..config(protocol, transport)
+    }
+}
+
 #[test]
 fn request_id_deadline_and_headers_reach_the_handler_and_reply_headers_come_back() -> Result<()> {
-    for (server_transport, protocol) in [
-        (Transport::Header, Protocol::Compact),
-        (Transport::Header, Protocol::Binary),
-        (Transport::Auto, Protocol::Binary),
+    for (server_config, protocol) in [
+        (config(Protocol::Compact, Transport::Header), Protocol::Compact),
+        (config(Protocol::Binary, Transport::Header), Protocol::Binary),
+        (config(Protocol::Binary, Transport::Auto), Protocol::Binary),
+        (nonblocking(Protocol::Binary, Transport::Header), Protocol::Compact),
     ] {
+        let server_transport = server_config.wire.transport;
         let recording = Recording::default();
         let processor = Arc::new(PingServiceSyncProcessor::new(recording.clone()));
-        let server = TestServer::start_with(config(protocol, server_transport), processor)?;
+        let server = TestServer::start_with(server_config, processor)?;
         let mut client_config = ClientConfig::new(server.addr.to_string());
         client_config.wire.protocol = protocol;
         client_config.wire.transport = Transport::Header;

@@ -114,8 +114,12 @@ const WIRES: [(Protocol, Transport); 5] = [
 #[test]
 fn large_calls_on_every_wire_it_serves_from_clients_at_once() -> Result<()> {
     let sizes = [0, 1, 128 << 10, 1 << 20];
+    let header = [
+        (Protocol::Binary, Transport::Header),
+        (Protocol::Compact, Transport::Header),
+    ];
     for model in [nonblocking(1, 2, 64 << 20), nonblocking(2, 0, 64 << 20)] {
-        for (protocol, transport) in WIRES {
+        for (protocol, transport) in WIRES.into_iter().chain(header) {
             let server = TestServer::start(config(protocol, transport, model))?;
             let clients: Vec<_> = (0..3)
                 .map(|n| {

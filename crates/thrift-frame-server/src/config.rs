@@ -194,7 +194,7 @@ impl ServerConfig {
         }
         let (protocol, transport) = (self.wire.protocol, self.wire.transport);
         match transport {
-            Transport::Framed => {}
+            Transport::Framed | Transport::Header => {}
             Transport::Buffered if protocol != Protocol::Json => {}
             Transport::Buffered => {
                 return invalid(
@@ -203,11 +203,9 @@ impl ServerConfig {
                         .into(),
                 )
             }
-            other => {
-                return invalid(format!(
-                    "the non-blocking model serves framed and buffered transport, not {other}"
-                ))
-            }
+            other => return invalid(format!(
+                "the non-blocking model serves framed, header and buffered transport, not {other}"
+            )),
         }
         if max_buffered_bytes < self.wire.limits.max_message_size {
             return invalid(format!(

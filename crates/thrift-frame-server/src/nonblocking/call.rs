@@ -6,11 +6,14 @@ use std::sync::atomic::Ordering;
 
 use log::{info, warn};
 use thrift_frame_debug::traced;
-use thrift_frame_wire::{ObservedInputProtocol, RequestObserver, RequestOutcome};
+use thrift_frame_wire::{
+    read_header_frame, write_header_frame, HeaderExchange, HeaderProtocol, ObservedInputProtocol,
+    RequestObserver, RequestOutcome, Transport, WireConfig, REQUEST_ID_HEADER,
+};
 
 use super::io_loop::Mailbox;
 use crate::call_context::CallContext;
-use crate::connection::{answer_panic, explain, panic_message};
+use crate::connection::{answer_panic, explain, panic_message, who};
 use crate::server::Shared;
 
 /// A complete request: `bytes[start..end]` is the message (a frame's
@@ -80,14 +83,112 @@ pub(crate) fn run(
     peer: SocketAddr,
     request: Request,
 ) -> Completion {
-    let framed = shared.config.wire.transport == thrift_frame_wire::Transport::Framed;
+    let message = request.bytes.get(request.start..request.end).unwrap_or(&[]);
+    let done = |reply: Vec<u8>, verdict: Verdict| Completion {
+        key,
+        id,
+        reply,
+        verdict,
+        request_charged: request.charged,
+    };
+    if shared.config.wire.transport == Transport::Header {
+        let (reply, verdict) = run_header(shared, id, peer, message);
+        return done(reply, verdict);
+    }
+    let framed = shared.config.wire.transport == Transport::Framed;
     let header = if framed { 4 } else { 0 };
     let mut reply = vec![0u8; header];
-    let message = request.bytes.get(request.start..request.end).unwrap_or(&[]);
+    let verdict = process(
+        shared,
+        &shared.config.wire,
+        id,
+        peer,
+        message,
+        None,
+        &mut reply,
+        header,
+    );
+    if reply.len() == header {
+        reply.clear();
+    } else if framed {
+        match u32::try_from(reply.len() - header) {
+            Ok(length) => reply[..4].copy_from_slice(&length.to_be_bytes()),
+            Err(_) => {
+                return done(
+                    Vec::new(),
+                    Verdict::Close(Some("the reply is too large for a frame".into())),
+                )
+            }
+        }
+    }
+    done(reply, verdict)
+}
+
+/// One THeader frame (the bytes after its length): its message through the
+/// processor in the frame's protocol, the reply in a frame of the same
+/// protocol and transforms with the headers the handler set.
+fn run_header(shared: &Shared, id: u64, peer: SocketAddr, frame: &[u8]) -> (Vec<u8>, Verdict) {
+    let limits = shared.config.wire.limits;
+    let (request_frame, message) = match read_header_frame(frame, limits.max_message_size) {
+        Ok(read) => read,
+        Err(e) => return (Vec::new(), Verdict::Close(Some(e.to_string()))),
+    };
+    if message.is_empty() {
+        // C++ sends a frame with no message as it closes: nothing to answer.
+        return (Vec::new(), Verdict::Continue);
+    }
+    let sequence = request_frame.sequence;
+    let wire = WireConfig {
+        protocol: request_frame
+            .protocol
+            .unwrap_or(HeaderProtocol::Binary)
+            .into(),
+        transport: Transport::Buffered,
+        limits,
+    };
+    let exchange = HeaderExchange::for_request(request_frame);
+    let mut reply_message = Vec::new();
+    let verdict = process(
+        shared,
+        &wire,
+        id,
+        peer,
+        &message,
+        Some(exchange.clone()),
+        &mut reply_message,
+        0,
+    );
+    let mut reply = Vec::new();
+    if !reply_message.is_empty() {
+        let reply_frame = exchange.take_frame_to_write(sequence);
+        if let Err(e) = write_header_frame(&reply_frame, &reply_message, &mut reply) {
+            return (Vec::new(), Verdict::Close(Some(e.to_string())));
+        }
+    }
+    (reply, verdict)
+}
+
+/// The processor over `message` in `wire`'s protocol, the reply appended to
+/// `reply` after its first `header` bytes (room for a frame length).
+#[allow(clippy::too_many_arguments)]
+fn process(
+    shared: &Shared,
+    wire: &WireConfig,
+    id: u64,
+    peer: SocketAddr,
+    message: &[u8],
+    headers: Option<HeaderExchange>,
+    reply: &mut Vec<u8>,
+    header: usize,
+) -> Verdict {
     let observer = RequestObserver::new();
+    let request_id = headers
+        .as_ref()
+        .and_then(|h| h.received_header(REQUEST_ID_HEADER));
+    let who = who(id, peer, request_id.as_deref());
     let result = {
-        let input = shared.config.wire.message_input(message);
-        let output = shared.config.wire.message_output(&mut reply);
+        let input = wire.message_input(message);
+        let output = wire.message_output(&mut *reply);
         let (input, mut output) = if shared.config.trace_wire {
             traced(input, output, &format!("conn#{id} {peer}"))
         } else {
@@ -95,12 +196,12 @@ pub(crate) fn run(
         };
         let mut input = ObservedInputProtocol::new(input, observer.clone());
         let processor = &shared.processor;
-        let context = CallContext::new(id, peer, None);
+        let context = CallContext::new(id, peer, headers);
         panic::catch_unwind(AssertUnwindSafe(|| {
             CallContext::scope(context, || processor.process(&mut input, &mut *output))
         }))
     };
-    let verdict = match result {
+    match result {
         Err(payload) => {
             shared.stats.panics.fetch_add(1, Ordering::Relaxed);
             let message = panic_message(&*payload);
@@ -108,50 +209,24 @@ pub(crate) fn run(
             reply.truncate(header);
             let outcome = observer.take();
             let answered = {
-                let mut output = shared.config.wire.message_output(&mut reply);
+                let mut output = wire.message_output(&mut *reply);
                 answer_panic(&mut *output, &outcome, &message)
             };
             match answered {
                 Ok(call) => {
                     warn!(
-                        "conn#{id} {peer}: call {call} failed, its handler panicked ({message}); \
+                        "{who}: call {call} failed, its handler panicked ({message}); \
                          answered with INTERNAL_ERROR"
                     );
                     Verdict::Continue
                 }
                 Err(why) => {
-                    log::error!(
-                        "conn#{id} {peer}: the processor panicked: {message}; closing ({why})"
-                    );
+                    log::error!("{who}: the processor panicked: {message}; closing ({why})");
                     Verdict::Close(None)
                 }
             }
         }
-        Ok(result) => judge(shared, id, peer, result, observer.take()),
-    };
-    if reply.len() == header {
-        reply.clear();
-    } else if framed {
-        match u32::try_from(reply.len() - header) {
-            Ok(length) => reply[..4].copy_from_slice(&length.to_be_bytes()),
-            Err(_) => {
-                reply.clear();
-                return Completion {
-                    key,
-                    id,
-                    reply,
-                    verdict: Verdict::Close(Some("the reply is too large for a frame".into())),
-                    request_charged: request.charged,
-                };
-            }
-        }
-    }
-    Completion {
-        key,
-        id,
-        reply,
-        verdict,
-        request_charged: request.charged,
+        Ok(result) => judge(shared, &who, result, observer.take()),
     }
 }
 
@@ -159,8 +234,7 @@ pub(crate) fn run(
 /// connection, as the blocking models judge them.
 fn judge(
     shared: &Shared,
-    id: u64,
-    peer: SocketAddr,
+    who: &str,
     result: thrift::Result<()>,
     outcome: RequestOutcome,
 ) -> Verdict {
@@ -177,7 +251,7 @@ fn judge(
         )),
         (Ok(()), RequestOutcome::Unfinished { name }) => {
             // The message's end is known already: nothing to skip.
-            info!("conn#{id} {peer}: unknown method {name:?}: answered with an exception");
+            info!("{who}: unknown method {name:?}: answered with an exception");
             Verdict::Continue
         }
         (Ok(()), RequestOutcome::NotStarted) => {

@@ -85,7 +85,8 @@ impl Conn {
         config: &ServerConfig,
     ) -> Conn {
         let boundary = match config.wire.transport {
-            Transport::Framed => None,
+            // THeader frames are length-prefixed as framed ones are.
+            Transport::Framed | Transport::Header => None,
             _ => MessageBoundary::new(config.wire.protocol, config.wire.limits),
         };
         Conn {

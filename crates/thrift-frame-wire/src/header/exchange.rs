@@ -134,6 +134,17 @@ impl HeaderExchange {
         self.lock().transforms = transforms;
     }
 
+    /// A server's exchange for one request already read as a whole frame
+    /// (the non-blocking model reads frames itself): the handler sees its
+    /// headers, and [`take_frame_to_write`](Self::take_frame_to_write) gives
+    /// the reply's header.
+    pub fn for_request(frame: HeaderFrame) -> HeaderExchange {
+        let protocol = frame.protocol.unwrap_or(HeaderProtocol::Binary);
+        let exchange = HeaderExchange::new(HeaderRole::Server, protocol);
+        exchange.note_received(frame);
+        exchange
+    }
+
     /// A frame was read: remember it; a server answers in its protocol and
     /// transforms and drops headers set for an earlier reply.
     pub(crate) fn note_received(&self, frame: HeaderFrame) {
@@ -152,8 +163,10 @@ impl HeaderExchange {
         self.lock().protocol
     }
 
-    /// The header of the next frame, taking the outgoing info headers.
-    pub(crate) fn take_frame_to_write(&self, sequence: u32) -> HeaderFrame {
+    /// The header of the next frame written, with sequence number
+    /// `sequence`: the protocol and transforms to write in, and the
+    /// outgoing info headers, which it takes.
+    pub fn take_frame_to_write(&self, sequence: u32) -> HeaderFrame {
         let mut state = self.lock();
         HeaderFrame {
             flags: 0,
