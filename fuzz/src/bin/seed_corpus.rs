@@ -102,6 +102,15 @@ fn write_unknown_call(out: &mut dyn TOutputProtocol, seq: i32) -> thrift::Result
 /// (the demo handlers never fail on input a client sends, so it is built here).
 fn exception_reply(wire: &WireConfig, method: &str) -> thrift::Result<Vec<u8>> {
     let capture = Capture::default();
+    // An auto server writes nothing before a request says what the client
+    // speaks; the client side of auto speaks THeader.
+    let wire = match wire.transport {
+        Transport::Auto => WireConfig {
+            transport: Transport::Header,
+            ..wire.clone()
+        },
+        _ => wire.clone(),
+    };
     // The server's side of the wire: over HTTP, a response, not a request.
     let mut out = wire
         .server_stack(Cursor::new(Vec::new()), capture.clone())
