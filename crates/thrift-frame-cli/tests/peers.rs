@@ -192,3 +192,72 @@ fn go_client_survives_server_restart() -> Result<()> {
 fn python_client_survives_server_restart() -> Result<()> {
     client_survives_restart("python")
 }
+
+/// One `ping-server --transport auto` process, and every client of every
+/// peer in every wire auto detects started against it before any has
+/// finished: each must get all its calls right, and over header have its
+/// `x-request-id` sent back.
+#[test]
+fn one_auto_server_process_serves_every_peers_clients_at_once() -> Result<()> {
+    let mut clients = vec![("rust", std::path::PathBuf::from(CLIENT))];
+    for lang in ["cpp", "go", "python"] {
+        if peer_built(lang)? {
+            clients.push((lang, peer_bin(lang, "ping-client")?));
+        }
+    }
+    let dir = TempDir::new()?;
+    let server = ServerProcess::start(&dir, 0, &["--transport", "auto", "--protocol", "json"])?;
+    let port = server.port.to_string();
+    let mut running = Vec::new();
+    for (lang, client) in &clients {
+        for protocol in ["binary", "compact", "json"] {
+            for transport in ["buffered", "framed", "header"] {
+                if (protocol, transport) == ("json", "header") {
+                    continue;
+                }
+                let args = [
+                    "--port",
+                    &port,
+                    "--protocol",
+                    protocol,
+                    "--transport",
+                    transport,
+                    "--sizes",
+                    "1K,64K",
+                    "--rounds",
+                    "3",
+                    "--timeout-ms",
+                    "10000",
+                ];
+                let what = format!("{lang} {protocol} {transport}");
+                running.push((
+                    what,
+                    transport,
+                    ClientProcess::start_bin(client, &dir, &args)?,
+                ));
+            }
+        }
+    }
+    ensure!(running.len() >= 8, "only {} clients", running.len());
+    for (what, transport, client) in running {
+        let log = client.log();
+        let (calls, status) = client.finish()?;
+        ensure!(
+            status.success(),
+            "{what}: exited {status}: {calls:?}\n{log}"
+        );
+        ensure!(calls.len() == 6, "{what}: {} calls", calls.len());
+        for call in &calls {
+            ensure!(ok(call), "{what}: {call}");
+            if transport == "header" {
+                ensure!(
+                    call["request_id_echoed"] == true,
+                    "{what}: not echoed: {call}"
+                );
+            }
+        }
+    }
+    let log = server.log();
+    ensure!(!log.contains("WARN"), "the server complained:\n{log}");
+    Ok(())
+}

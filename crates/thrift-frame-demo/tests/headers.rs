@@ -74,10 +74,19 @@ fn nonblocking(protocol: Protocol, transport: Transport) -> ServerConfig {
 #[test]
 fn request_id_deadline_and_headers_reach_the_handler_and_reply_headers_come_back() -> Result<()> {
     for (server_config, protocol) in [
-        (config(Protocol::Compact, Transport::Header), Protocol::Compact),
-        (config(Protocol::Binary, Transport::Header), Protocol::Binary),
+        (
+            config(Protocol::Compact, Transport::Header),
+            Protocol::Compact,
+        ),
+        (
+            config(Protocol::Binary, Transport::Header),
+            Protocol::Binary,
+        ),
         (config(Protocol::Binary, Transport::Auto), Protocol::Binary),
-        (nonblocking(Protocol::Binary, Transport::Header), Protocol::Compact),
+        (
+            nonblocking(Protocol::Binary, Transport::Header),
+            Protocol::Compact,
+        ),
     ] {
         let server_transport = server_config.wire.transport;
         let recording = Recording::default();

@@ -203,9 +203,11 @@ impl ServerConfig {
                         .into(),
                 )
             }
-            other => return invalid(format!(
+            other => {
+                return invalid(format!(
                 "the non-blocking model serves framed, header and buffered transport, not {other}"
-            )),
+            ))
+            }
         }
         if max_buffered_bytes < self.wire.limits.max_message_size {
             return invalid(format!(
