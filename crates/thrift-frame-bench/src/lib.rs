@@ -11,7 +11,8 @@
 //!   nonblocking server, not Python's pool);
 //! - compact+zlib (TZlibTransport) twice: with the random payload, which
 //!   deflate hardly shrinks, and with one sentence repeated, which it
-//!   shrinks to almost nothing (rows say which in `payload`).
+//!   shrinks to almost nothing (rows say which in `payload`);
+//! - compact+header (THeader, an `x-request-id` with every call).
 //!
 //! In the last three a server that does not start (a peer's ping-server
 //! exiting 2, "unsupported") or fails a call is left out of that pass with

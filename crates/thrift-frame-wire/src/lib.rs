@@ -55,9 +55,10 @@ pub use auto::DetectedWire;
 pub use boundary::MessageBoundary;
 pub use framed::{FramedReader, FramedWriter};
 pub use header::{
-    read_header_frame, write_header_frame, HeaderError, HeaderExchange, HeaderFrame,
-    HeaderInputProtocol, HeaderOutputProtocol, HeaderProtocol, HeaderRole, HeaderTransform,
-    CLOSED_BETWEEN_FRAMES, DEADLINE_HEADER, HEADER_MAGIC, MAX_HEADER_FRAME_SIZE, REQUEST_ID_HEADER,
+    read_header_frame, split_header_frame, write_header_frame, HeaderError, HeaderExchange,
+    HeaderFrame, HeaderInputProtocol, HeaderOutputProtocol, HeaderProtocol, HeaderRole,
+    HeaderTransform, CLOSED_BETWEEN_FRAMES, DEADLINE_HEADER, HEADER_MAGIC, MAX_HEADER_FRAME_SIZE,
+    REQUEST_ID_HEADER,
 };
 pub use http::{HttpEnd, HttpExchange, HttpTarget};
 pub use json::{TJsonInputProtocol, TJsonOutputProtocol};

@@ -128,14 +128,16 @@ impl Wire {
 
 /// The large-payload passes, in the order they run: the two the targets are
 /// about, then TJSONProtocol over HTTP, then TZlibTransport with a payload
-/// deflate can hardly shrink and with one it shrinks to almost nothing.
+/// deflate can hardly shrink and with one it shrinks to almost nothing,
+/// then THeader (compact inside, an x-request-id per call).
 /// The first is also the wire of the client-side cells.
-const WIRES: [Wire; 5] = [
+const WIRES: [Wire; 6] = [
     Wire::new("compact", "buffered", Payload::Alnum).judged(),
     Wire::new("binary", "framed", Payload::Alnum).judged(),
     Wire::new("json", "http", Payload::Alnum),
     Wire::new("compact", "zlib", Payload::Alnum),
     Wire::new("compact", "zlib", Payload::Repeated),
+    Wire::new("compact", "header", Payload::Alnum),
 ];
 const CONCURRENCY: [usize; 3] = [1, 4, 16];
 const CLIENTS: [&str; 4] = ["rs", "cpp", "go", "py"];
@@ -170,17 +172,17 @@ fn wire_config(protocol: &str, transport: &str) -> Result<WireConfig> {
 
 /// Why `peer`'s `model` cannot serve `transport`, if it cannot, known
 /// without trying: C++'s TNonblockingServer reads frames itself, so it
-/// speaks framed transport only (no buffered, zlib or HTTP); Python serves
-/// HTTP with THttpServer, on the simple and threaded models only. Anything
-/// else a peer cannot do shows when its server is started.
+/// speaks framed and header transport only (no buffered, zlib or HTTP);
+/// Python serves HTTP with THttpServer, on the simple and threaded models
+/// only. Anything else a peer cannot do shows when its server is started.
 fn not_served(peer: &str, model: &str, transport: &str) -> Option<&'static str> {
     match (peer, model, transport) {
-        ("cpp", "nonblocking", t) if t != "framed" => {
-            Some("TNonblockingServer speaks framed transport only")
+        ("cpp", "nonblocking", t) if t != "framed" && t != "header" => {
+            Some("TNonblockingServer speaks framed and header transport only")
         }
         ("py", "pool", "http") => Some("THttpServer has no pool model"),
-        ("rs", "nonblocking", t) if t != "framed" && t != "buffered" => {
-            Some("the Rust non-blocking model serves framed and buffered only")
+        ("rs", "nonblocking", t) if !["framed", "buffered", "header"].contains(&t) => {
+            Some("the Rust non-blocking model serves framed, header and buffered only")
         }
         _ => None,
     }
@@ -1035,6 +1037,8 @@ mod tests {
     #[test]
     fn what_each_server_model_serves() {
         assert!(serves("cpp", "nonblocking", "framed"));
+        assert!(serves("cpp", "nonblocking", "header"));
+        assert!(serves("rs", "nonblocking", "header"));
         for transport in ["buffered", "zlib", "http"] {
             assert!(!serves("cpp", "nonblocking", transport), "{transport}");
         }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use log::{info, warn};
 use thrift_frame_debug::traced;
 use thrift_frame_wire::{
-    read_header_frame, write_header_frame, HeaderExchange, HeaderProtocol, ObservedInputProtocol,
+    split_header_frame, write_header_frame, HeaderExchange, HeaderProtocol, ObservedInputProtocol,
     RequestObserver, RequestOutcome, Transport, WireConfig, REQUEST_ID_HEADER,
 };
 
@@ -129,7 +129,7 @@ pub(crate) fn run(
 /// protocol and transforms with the headers the handler set.
 fn run_header(shared: &Shared, id: u64, peer: SocketAddr, frame: &[u8]) -> (Vec<u8>, Verdict) {
     let limits = shared.config.wire.limits;
-    let (request_frame, message) = match read_header_frame(frame, limits.max_message_size) {
+    let (request_frame, message) = match split_header_frame(frame, limits.max_message_size) {
         Ok(read) => read,
         Err(e) => return (Vec::new(), Verdict::Close(Some(e.to_string()))),
     };

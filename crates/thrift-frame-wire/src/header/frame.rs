@@ -21,6 +21,7 @@
 //! frame limit, the header by the frame, every count and string by the
 //! header bytes left, an inflated payload by the message limit.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
@@ -261,6 +262,24 @@ pub fn read_header_frame(
     frame: &[u8],
     max_message_size: usize,
 ) -> Result<(HeaderFrame, Vec<u8>), HeaderError> {
+    let (header, payload_at) = read_header(frame)?;
+    let message = undo_transforms(&header, &frame[payload_at..], max_message_size)?;
+    Ok((header, message.into_owned()))
+}
+
+/// [`read_header_frame`] without copying the message out of `frame` when
+/// the frame has no transform.
+pub fn split_header_frame(
+    frame: &[u8],
+    max_message_size: usize,
+) -> Result<(HeaderFrame, Cow<'_, [u8]>), HeaderError> {
+    let (header, payload_at) = read_header(frame)?;
+    let message = undo_transforms(&header, &frame[payload_at..], max_message_size)?;
+    Ok((header, message))
+}
+
+/// What a frame's header says, and where its payload starts.
+pub(crate) fn read_header(frame: &[u8]) -> Result<(HeaderFrame, usize), HeaderError> {
     let fixed = frame
         .get(..FIXED_BYTES)
         .ok_or(HeaderError::Truncated("the fixed header fields"))?;
@@ -278,7 +297,7 @@ pub fn read_header_frame(
             available: rest.len(),
         });
     };
-    let payload = &rest[header_len..];
+    let payload_at = FIXED_BYTES + header_len;
 
     let mut cursor = Cursor { bytes: header };
     let protocol = HeaderProtocol::from_id(cursor.varint("the protocol id")?)?;
@@ -306,18 +325,6 @@ pub fn read_header_frame(
         }
     }
 
-    let mut message = payload.to_vec();
-    // Undone in the reverse of the order they were applied.
-    for transform in transforms.iter().rev() {
-        message = match transform {
-            HeaderTransform::Zlib => inflate(&message, max_message_size)?,
-        };
-    }
-    if message.len() > max_message_size {
-        return Err(HeaderError::InflatedTooLarge {
-            limit: max_message_size,
-        });
-    }
     Ok((
         HeaderFrame {
             flags,
@@ -326,8 +333,30 @@ pub fn read_header_frame(
             transforms,
             info,
         },
-        message,
+        payload_at,
     ))
+}
+
+/// The message in `payload`, its transforms undone (in the reverse of the
+/// order they were applied) within `max_message_size`; borrowed when there
+/// are none.
+pub(crate) fn undo_transforms<'a>(
+    header: &HeaderFrame,
+    payload: &'a [u8],
+    max_message_size: usize,
+) -> Result<Cow<'a, [u8]>, HeaderError> {
+    let mut message = Cow::Borrowed(payload);
+    for transform in header.transforms.iter().rev() {
+        message = match transform {
+            HeaderTransform::Zlib => Cow::Owned(inflate(&message, max_message_size)?),
+        };
+    }
+    if message.len() > max_message_size {
+        return Err(HeaderError::InflatedTooLarge {
+            limit: max_message_size,
+        });
+    }
+    Ok(message)
 }
 
 /// Inflates one complete zlib stream into at most `limit` bytes.
@@ -413,10 +442,10 @@ pub fn write_header_frame(
         ))
     })?;
 
-    let mut payload = message.to_vec();
+    let mut payload = Cow::Borrowed(message);
     for transform in &frame.transforms {
         payload = match transform {
-            HeaderTransform::Zlib => deflate(&payload)?,
+            HeaderTransform::Zlib => Cow::Owned(deflate(&payload)?),
         };
     }
     let length = FIXED_BYTES + header.len() + payload.len();

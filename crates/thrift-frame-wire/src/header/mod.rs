@@ -15,7 +15,7 @@ pub(crate) mod transport;
 
 pub use exchange::{HeaderExchange, HeaderRole, DEADLINE_HEADER, REQUEST_ID_HEADER};
 pub use frame::{
-    read_header_frame, write_header_frame, HeaderError, HeaderFrame, HeaderProtocol,
-    HeaderTransform, HEADER_MAGIC, MAX_HEADER_FRAME_SIZE,
+    read_header_frame, split_header_frame, write_header_frame, HeaderError, HeaderFrame,
+    HeaderProtocol, HeaderTransform, HEADER_MAGIC, MAX_HEADER_FRAME_SIZE,
 };
 pub use transport::{HeaderInputProtocol, HeaderOutputProtocol, CLOSED_BETWEEN_FRAMES};

@@ -9,6 +9,7 @@
 //! encodes a message into a buffer and, on flush, writes it as one frame
 //! with the exchange's protocol, transforms and outgoing info headers.
 
+use std::borrow::Cow;
 use std::io::{self, BufReader, Cursor, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -20,7 +21,7 @@ use thrift::{ProtocolError, ProtocolErrorKind};
 
 use super::exchange::HeaderExchange;
 use super::frame::{
-    read_header_frame, write_header_frame, HeaderError, HeaderProtocol, HEADER_MAGIC,
+    read_header, undo_transforms, write_header_frame, HeaderError, HeaderProtocol, HEADER_MAGIC,
     MAX_HEADER_FRAME_SIZE,
 };
 use crate::{Limits, Protocol, Transport, WireConfig, IO_BUFFER_BYTES};
@@ -183,10 +184,25 @@ impl<R: Read> TInputProtocol for HeaderInputProtocol<R> {
         self.message = None;
         let (header, message) = loop {
             let frame = self.read_frame()?;
-            let (header, message) = read_header_frame(&frame, self.limits.max_message_size)?;
+            let (header, payload_at) = read_header(&frame)?;
+            let inflated =
+                match undo_transforms(&header, &frame[payload_at..], self.limits.max_message_size)?
+                {
+                    Cow::Borrowed(_) => None,
+                    Cow::Owned(inflated) => Some(inflated),
+                };
+            let message = match inflated {
+                Some(inflated) => Cursor::new(inflated),
+                // No transform: the message is read where it lies.
+                None => {
+                    let mut message = Cursor::new(frame);
+                    message.set_position(payload_at as u64);
+                    message
+                }
+            };
             // A frame without a message (C++ sends one as it closes) says
             // nothing: the next frame, or the end, is what counts.
-            if !message.is_empty() {
+            if message.position() < message.get_ref().len() as u64 {
                 break (header, message);
             }
         };
@@ -197,9 +213,7 @@ impl<R: Read> TInputProtocol for HeaderInputProtocol<R> {
             transport: Transport::Buffered,
             limits: self.limits,
         };
-        let input = self
-            .message
-            .insert(wire.message_input(Cursor::new(message)));
+        let input = self.message.insert(wire.message_input(message));
         input.read_message_begin()
     }
 
