@@ -413,6 +413,26 @@ pub fn write_header_frame(
     message: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), HeaderError> {
+    let mut payload = Cow::Borrowed(message);
+    for transform in &frame.transforms {
+        payload = match transform {
+            HeaderTransform::Zlib => Cow::Owned(deflate(&payload)?),
+        };
+    }
+    let prefix = frame_prefix(frame, payload.len())?;
+    out.reserve(prefix.len() + payload.len());
+    out.extend_from_slice(&prefix);
+    out.extend_from_slice(&payload);
+    Ok(())
+}
+
+/// Everything of a frame before its payload of `payload_len` bytes (the
+/// transforms already applied): length, magic, flags, sequence number,
+/// header size and the padded header.
+pub(crate) fn frame_prefix(
+    frame: &HeaderFrame,
+    payload_len: usize,
+) -> Result<Vec<u8>, HeaderError> {
     let mut header = Vec::new();
     put_varint(
         &mut header,
@@ -441,28 +461,20 @@ pub fn write_header_frame(
             header.len()
         ))
     })?;
-
-    let mut payload = Cow::Borrowed(message);
-    for transform in &frame.transforms {
-        payload = match transform {
-            HeaderTransform::Zlib => Cow::Owned(deflate(&payload)?),
-        };
-    }
-    let length = FIXED_BYTES + header.len() + payload.len();
+    let length = FIXED_BYTES + header.len() + payload_len;
     if length > MAX_HEADER_FRAME_SIZE {
         return Err(HeaderError::TooLargeToWrite(format!(
             "a frame of {length} bytes (at most {MAX_HEADER_FRAME_SIZE})"
         )));
     }
-    out.reserve(4 + length);
-    out.extend_from_slice(&(length as u32).to_be_bytes());
-    out.extend_from_slice(&HEADER_MAGIC.to_be_bytes());
-    out.extend_from_slice(&frame.flags.to_be_bytes());
-    out.extend_from_slice(&frame.sequence.to_be_bytes());
-    out.extend_from_slice(&words.to_be_bytes());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&payload);
-    Ok(())
+    let mut prefix = Vec::with_capacity(4 + FIXED_BYTES + header.len());
+    prefix.extend_from_slice(&(length as u32).to_be_bytes());
+    prefix.extend_from_slice(&HEADER_MAGIC.to_be_bytes());
+    prefix.extend_from_slice(&frame.flags.to_be_bytes());
+    prefix.extend_from_slice(&frame.sequence.to_be_bytes());
+    prefix.extend_from_slice(&words.to_be_bytes());
+    prefix.extend_from_slice(&header);
+    Ok(prefix)
 }
 
 /// One complete zlib stream of `data` (zlib's default level, as the C++

@@ -21,8 +21,8 @@ use thrift::{ProtocolError, ProtocolErrorKind};
 
 use super::exchange::HeaderExchange;
 use super::frame::{
-    read_header, undo_transforms, write_header_frame, HeaderError, HeaderProtocol, HEADER_MAGIC,
-    MAX_HEADER_FRAME_SIZE,
+    frame_prefix, read_header, undo_transforms, write_header_frame, HeaderError, HeaderFrame,
+    HeaderProtocol, HEADER_MAGIC, MAX_HEADER_FRAME_SIZE,
 };
 use crate::{Limits, Protocol, Transport, WireConfig, IO_BUFFER_BYTES};
 
@@ -247,11 +247,25 @@ impl<R: Read> TInputProtocol for HeaderInputProtocol<R> {
     }
 }
 
-/// The message being encoded, shared with the encoder that writes it.
-#[derive(Clone, Default)]
+/// Room kept in front of each message for its frame's length and header,
+/// so a frame without transforms goes out in one write with no copy:
+/// enough for the fixed fields and a few info headers (more are copied).
+const HEADER_ROOM: usize = 256;
+
+/// A message buffer larger than this is released after its frame is sent,
+/// so one large message does not pin its memory for the connection's life.
+const RETAINED_MESSAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// The message being encoded, after [`HEADER_ROOM`] bytes of room; shared
+/// with the encoder that writes it.
+#[derive(Clone)]
 struct MessageBuffer(Arc<Mutex<Vec<u8>>>);
 
 impl MessageBuffer {
+    fn new() -> MessageBuffer {
+        MessageBuffer(Arc::new(Mutex::new(vec![0; HEADER_ROOM])))
+    }
+
     fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -278,14 +292,12 @@ pub struct HeaderOutputProtocol<W> {
     encoder_protocol: HeaderProtocol,
     /// The current message's sequence number: the frame carries it too.
     sequence: i32,
-    /// The frame being written, kept between messages when small.
-    frame: Vec<u8>,
 }
 
 impl<W: Write> HeaderOutputProtocol<W> {
     /// Frames to `writer`, in what `exchange` says.
     pub fn new(writer: W, limits: Limits, exchange: HeaderExchange) -> Self {
-        let buffer = MessageBuffer::default();
+        let buffer = MessageBuffer::new();
         let encoder_protocol = exchange.write_protocol();
         HeaderOutputProtocol {
             encoder: encoder(encoder_protocol, limits, buffer.clone()),
@@ -295,8 +307,29 @@ impl<W: Write> HeaderOutputProtocol<W> {
             buffer,
             encoder_protocol,
             sequence: 0,
-            frame: Vec::new(),
         }
+    }
+}
+
+impl<W: Write> HeaderOutputProtocol<W> {
+    /// Writes the message after the room in `buffer` as one frame of
+    /// `header`: the prefix put in the room in front of it when it fits and
+    /// there is no transform, so length, header and message go out in one
+    /// write.
+    fn send(&mut self, header: &HeaderFrame, buffer: &mut [u8]) -> thrift::Result<()> {
+        let message_len = buffer.len() - HEADER_ROOM;
+        if header.transforms.is_empty() {
+            let prefix = frame_prefix(header, message_len)?;
+            if let Some(start) = HEADER_ROOM.checked_sub(prefix.len()) {
+                buffer[start..HEADER_ROOM].copy_from_slice(&prefix);
+                self.writer.write_all(&buffer[start..])?;
+                return Ok(());
+            }
+        }
+        let mut frame = Vec::new();
+        write_header_frame(header, &buffer[HEADER_ROOM..], &mut frame)?;
+        self.writer.write_all(&frame)?;
+        Ok(())
     }
 }
 
@@ -328,7 +361,7 @@ impl<W: Write> TOutputProtocol for HeaderOutputProtocol<W> {
             self.encoder = encoder(protocol, self.limits, self.buffer.clone());
             self.encoder_protocol = protocol;
         }
-        self.buffer.lock().clear();
+        self.buffer.lock().truncate(HEADER_ROOM);
         self.sequence = identifier.sequence_number;
         self.encoder.write_message_begin(identifier)
     }
@@ -360,19 +393,80 @@ impl<W: Write> TOutputProtocol for HeaderOutputProtocol<W> {
 
     fn flush(&mut self) -> thrift::Result<()> {
         self.encoder.flush()?;
-        let message = std::mem::take(&mut *self.buffer.lock());
-        if !message.is_empty() {
+        let buffer = self.buffer.clone();
+        let mut buffer = buffer.lock();
+        if buffer.len() > HEADER_ROOM {
             // The frame's sequence number is the message's (as C++, Go and
             // Python write it), as the bits of the i32.
             let header = self.exchange.take_frame_to_write(self.sequence as u32);
-            self.frame.clear();
-            write_header_frame(&header, &message, &mut self.frame)?;
-            self.writer.write_all(&self.frame)?;
-            if self.frame.capacity() > 4 * IO_BUFFER_BYTES {
-                self.frame = Vec::new();
+            let sent = self.send(&header, &mut buffer);
+            if buffer.capacity() > RETAINED_MESSAGE_BYTES {
+                *buffer = Vec::with_capacity(HEADER_ROOM + IO_BUFFER_BYTES);
             }
+            buffer.clear();
+            buffer.resize(HEADER_ROOM, 0);
+            sent?;
         }
         self.writer.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HeaderRole;
+    use thrift::protocol::TMessageType;
+
+    /// Records each write call.
+    #[derive(Clone, Default)]
+    struct Writes(Arc<Mutex<Vec<Vec<u8>>>>);
+    impl Write for Writes {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().expect("writes").push(b.to_vec());
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_frame_goes_out_in_one_write_whatever_its_headers_and_reads_back() {
+        let writes = Writes::default();
+        let exchange = HeaderExchange::new(HeaderRole::Client, HeaderProtocol::Compact);
+        let mut out =
+            HeaderOutputProtocol::new(writes.clone(), Limits::default(), exchange.clone());
+        let long = "v".repeat(HEADER_ROOM); // does not fit in the room
+        for (seq, value) in [(1, "short"), (2, long.as_str()), (3, "short again")] {
+            exchange.set_header("x-request-id", value);
+            let ident = TMessageIdentifier::new("ping", TMessageType::Call, seq);
+            out.write_message_begin(&ident).expect("begin");
+            out.write_string(&"é".repeat(seq as usize * 1000))
+                .expect("string");
+            out.write_message_end().expect("end");
+            out.flush().expect("flush");
+        }
+        out.flush().expect("a flush with nothing to send");
+        let writes = writes.0.lock().expect("writes").clone();
+        assert_eq!(writes.len(), 3, "one write per frame");
+        let exchange = HeaderExchange::new(HeaderRole::Server, HeaderProtocol::Binary);
+        let mut input = HeaderInputProtocol::new(
+            Cursor::new(writes.concat()),
+            Limits::default(),
+            exchange.clone(),
+        );
+        for (seq, value) in [(1, "short"), (2, long.as_str()), (3, "short again")] {
+            let ident = input.read_message_begin().expect("begin");
+            assert_eq!(ident.sequence_number, seq);
+            assert_eq!(
+                input.read_string().expect("string"),
+                "é".repeat(seq as usize * 1000)
+            );
+            assert_eq!(
+                exchange.received_header("x-request-id").as_deref(),
+                Some(value)
+            );
+        }
     }
 }
