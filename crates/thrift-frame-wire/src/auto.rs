@@ -22,10 +22,7 @@
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
-use thrift::protocol::{
-    TFieldIdentifier, TInputProtocol, TListIdentifier, TMapIdentifier, TMessageIdentifier,
-    TOutputProtocol, TSetIdentifier, TStructIdentifier, TType,
-};
+use thrift::protocol::{TInputProtocol, TMessageIdentifier, TOutputProtocol};
 use thrift::{ProtocolError, ProtocolErrorKind};
 
 use crate::header::{
@@ -203,14 +200,6 @@ impl<R: Read + Send + 'static> AutoInputProtocol<R> {
     }
 }
 
-macro_rules! forward_read {
-    ($($name:ident -> $ty:ty;)*) => {
-        $(fn $name(&mut self) -> thrift::Result<$ty> {
-            self.ready()?.$name()
-        })*
-    };
-}
-
 impl<R: Read + Send + 'static> TInputProtocol for AutoInputProtocol<R> {
     fn read_message_begin(&mut self) -> thrift::Result<TMessageIdentifier> {
         if let Input::Waiting(_) = self.input {
@@ -228,34 +217,7 @@ impl<R: Read + Send + 'static> TInputProtocol for AutoInputProtocol<R> {
         Ok(ident)
     }
 
-    forward_read! {
-        read_message_end -> ();
-        read_struct_begin -> Option<TStructIdentifier>;
-        read_struct_end -> ();
-        read_field_begin -> TFieldIdentifier;
-        read_field_end -> ();
-        read_bool -> bool;
-        read_bytes -> Vec<u8>;
-        read_i8 -> i8;
-        read_i16 -> i16;
-        read_i32 -> i32;
-        read_i64 -> i64;
-        read_double -> f64;
-        read_uuid -> uuid::Uuid;
-        read_string -> String;
-        read_list_begin -> TListIdentifier;
-        read_list_end -> ();
-        read_set_begin -> TSetIdentifier;
-        read_set_end -> ();
-        read_map_begin -> TMapIdentifier;
-        read_map_end -> ();
-        read_byte -> u8;
-        skip_binary -> ();
-    }
-
-    fn skip(&mut self, field_type: TType) -> thrift::Result<()> {
-        self.ready()?.skip(field_type)
-    }
+    forward_reads_via!(ready);
 }
 
 enum Output<W> {
@@ -325,40 +287,8 @@ impl<W: Write + Send + 'static> AutoOutputProtocol<W> {
     }
 }
 
-macro_rules! forward_write {
-    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
-        $(fn $name(&mut self, $($arg: $ty),*) -> thrift::Result<()> {
-            self.ready()?.$name($($arg),*)
-        })*
-    };
-}
-
 impl<W: Write + Send + 'static> TOutputProtocol for AutoOutputProtocol<W> {
-    forward_write! {
-        write_message_begin(identifier: &TMessageIdentifier);
-        write_message_end();
-        write_struct_begin(identifier: &TStructIdentifier);
-        write_struct_end();
-        write_field_begin(identifier: &TFieldIdentifier);
-        write_field_end();
-        write_field_stop();
-        write_bool(b: bool);
-        write_bytes(b: &[u8]);
-        write_i8(i: i8);
-        write_i16(i: i16);
-        write_i32(i: i32);
-        write_i64(i: i64);
-        write_double(d: f64);
-        write_uuid(uuid: &uuid::Uuid);
-        write_string(s: &str);
-        write_list_begin(identifier: &TListIdentifier);
-        write_list_end();
-        write_set_begin(identifier: &TSetIdentifier);
-        write_set_end();
-        write_map_begin(identifier: &TMapIdentifier);
-        write_map_end();
-        write_byte(b: u8);
-    }
+    forward_writes_via!(ready);
 
     fn flush(&mut self) -> thrift::Result<()> {
         match &mut self.output {

@@ -29,6 +29,8 @@
 //! answered while it is read), so connections are stacked with
 //! [`WireConfig::server_stack`] and [`WireConfig::client_stack`].
 
+#[macro_use]
+mod forward;
 mod auto;
 mod boundary;
 mod framed;
@@ -287,6 +289,33 @@ impl WireConfig {
         HeaderProtocol::try_from(self.protocol).unwrap_or(HeaderProtocol::Binary)
     }
 
+    /// THeader both ways over the socket's halves, sharing one exchange.
+    fn header_stack<R, W>(
+        &self,
+        reader: R,
+        writer: W,
+        role: HeaderRole,
+    ) -> (InputProtocol, OutputProtocol, HeaderExchange)
+    where
+        R: Read + Send + 'static,
+        W: Write + Send + 'static,
+    {
+        let exchange = HeaderExchange::new(role, self.header_protocol());
+        (
+            Box::new(HeaderInputProtocol::new(
+                reader,
+                self.limits,
+                exchange.clone(),
+            )),
+            Box::new(HeaderOutputProtocol::new(
+                writer,
+                self.limits,
+                exchange.clone(),
+            )),
+            exchange,
+        )
+    }
+
     /// Stacks a server connection over the socket's halves.
     pub fn server_stack<R, W>(&self, reader: R, writer: W) -> ServerStack
     where
@@ -307,18 +336,11 @@ impl WireConfig {
                 }
             }
             Transport::Header => {
-                let exchange = HeaderExchange::new(HeaderRole::Server, self.header_protocol());
+                let (input, output, exchange) =
+                    self.header_stack(reader, writer, HeaderRole::Server);
                 ServerStack {
-                    input: Box::new(HeaderInputProtocol::new(
-                        reader,
-                        self.limits,
-                        exchange.clone(),
-                    )),
-                    output: Box::new(HeaderOutputProtocol::new(
-                        writer,
-                        self.limits,
-                        exchange.clone(),
-                    )),
+                    input,
+                    output,
                     http: None,
                     header: Some(exchange),
                     detected: None,
@@ -364,18 +386,11 @@ impl WireConfig {
     {
         match self.transport {
             Transport::Header | Transport::Auto => {
-                let exchange = HeaderExchange::new(HeaderRole::Client, self.header_protocol());
+                let (input, output, exchange) =
+                    self.header_stack(reader, writer, HeaderRole::Client);
                 ClientStack {
-                    input: Box::new(HeaderInputProtocol::new(
-                        reader,
-                        self.limits,
-                        exchange.clone(),
-                    )),
-                    output: Box::new(HeaderOutputProtocol::new(
-                        writer,
-                        self.limits,
-                        exchange.clone(),
-                    )),
+                    input,
+                    output,
                     header: Some(exchange),
                 }
             }

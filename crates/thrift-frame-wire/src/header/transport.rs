@@ -13,10 +13,7 @@ use std::borrow::Cow;
 use std::io::{self, BufReader, Cursor, Read, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use thrift::protocol::{
-    TFieldIdentifier, TInputProtocol, TListIdentifier, TMapIdentifier, TMessageIdentifier,
-    TOutputProtocol, TSetIdentifier, TStructIdentifier, TType,
-};
+use thrift::protocol::{TInputProtocol, TMessageIdentifier, TOutputProtocol};
 use thrift::{ProtocolError, ProtocolErrorKind};
 
 use super::exchange::HeaderExchange;
@@ -171,14 +168,6 @@ impl<R: Read> HeaderInputProtocol<R> {
     }
 }
 
-macro_rules! forward_read {
-    ($($name:ident -> $ty:ty;)*) => {
-        $(fn $name(&mut self) -> thrift::Result<$ty> {
-            self.message()?.$name()
-        })*
-    };
-}
-
 impl<R: Read> TInputProtocol for HeaderInputProtocol<R> {
     fn read_message_begin(&mut self) -> thrift::Result<TMessageIdentifier> {
         self.message = None;
@@ -217,34 +206,7 @@ impl<R: Read> TInputProtocol for HeaderInputProtocol<R> {
         input.read_message_begin()
     }
 
-    forward_read! {
-        read_message_end -> ();
-        read_struct_begin -> Option<TStructIdentifier>;
-        read_struct_end -> ();
-        read_field_begin -> TFieldIdentifier;
-        read_field_end -> ();
-        read_bool -> bool;
-        read_bytes -> Vec<u8>;
-        read_i8 -> i8;
-        read_i16 -> i16;
-        read_i32 -> i32;
-        read_i64 -> i64;
-        read_double -> f64;
-        read_uuid -> uuid::Uuid;
-        read_string -> String;
-        read_list_begin -> TListIdentifier;
-        read_list_end -> ();
-        read_set_begin -> TSetIdentifier;
-        read_set_end -> ();
-        read_map_begin -> TMapIdentifier;
-        read_map_end -> ();
-        read_byte -> u8;
-        skip_binary -> ();
-    }
-
-    fn skip(&mut self, field_type: TType) -> thrift::Result<()> {
-        self.message()?.skip(field_type)
-    }
+    forward_reads_via!(message);
 }
 
 /// Room kept in front of each message for its frame's length and header,
@@ -312,6 +274,12 @@ impl<W: Write> HeaderOutputProtocol<W> {
 }
 
 impl<W: Write> HeaderOutputProtocol<W> {
+    /// The encoder of the current message (a `Result` for the forwarding
+    /// macro's sake: it never fails).
+    fn encoder_mut(&mut self) -> thrift::Result<&mut Box<dyn TOutputProtocol + Send>> {
+        Ok(&mut self.encoder)
+    }
+
     /// Writes the message after the room in `buffer` as one frame of
     /// `header`: the prefix put in the room in front of it when it fits and
     /// there is no transform, so length, header and message go out in one
@@ -346,14 +314,6 @@ fn encoder(
     .message_output(buffer)
 }
 
-macro_rules! forward_write {
-    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
-        $(fn $name(&mut self, $($arg: $ty),*) -> thrift::Result<()> {
-            self.encoder.$name($($arg),*)
-        })*
-    };
-}
-
 impl<W: Write> TOutputProtocol for HeaderOutputProtocol<W> {
     fn write_message_begin(&mut self, identifier: &TMessageIdentifier) -> thrift::Result<()> {
         let protocol = self.exchange.write_protocol();
@@ -366,30 +326,7 @@ impl<W: Write> TOutputProtocol for HeaderOutputProtocol<W> {
         self.encoder.write_message_begin(identifier)
     }
 
-    forward_write! {
-        write_message_end();
-        write_struct_begin(identifier: &TStructIdentifier);
-        write_struct_end();
-        write_field_begin(identifier: &TFieldIdentifier);
-        write_field_end();
-        write_field_stop();
-        write_bool(b: bool);
-        write_bytes(b: &[u8]);
-        write_i8(i: i8);
-        write_i16(i: i16);
-        write_i32(i: i32);
-        write_i64(i: i64);
-        write_double(d: f64);
-        write_uuid(uuid: &uuid::Uuid);
-        write_string(s: &str);
-        write_list_begin(identifier: &TListIdentifier);
-        write_list_end();
-        write_set_begin(identifier: &TSetIdentifier);
-        write_set_end();
-        write_map_begin(identifier: &TMapIdentifier);
-        write_map_end();
-        write_byte(b: u8);
-    }
+    forward_writes_via!(encoder_mut, without_begin);
 
     fn flush(&mut self) -> thrift::Result<()> {
         self.encoder.flush()?;
