@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use thrift_frame_wire::{HeaderExchange, WireConfig, DEADLINE_HEADER, REQUEST_ID_HEADER};
+use thrift_frame_wire::{
+    HeaderExchange, HeaderTransform, WireConfig, DEADLINE_HEADER, REQUEST_ID_HEADER,
+};
 
 use crate::{Backoff, ClientError, RetryPolicy};
 
@@ -43,6 +45,10 @@ pub struct ClientConfig {
     /// and `x-deadline-ms: <call_timeout>`, the time the attempt waits for
     /// its reply.
     pub request_id_prefix: String,
+    /// Header transport: the transforms requests are sent through (zlib);
+    /// servers answer in kind where they can (the C++, Go and Python
+    /// libraries answer without them). Default none.
+    pub header_transforms: Vec<HeaderTransform>,
 }
 
 impl ClientConfig {
@@ -63,6 +69,7 @@ impl ClientConfig {
             retry_policy: RetryPolicy::none(),
             trace_wire: false,
             request_id_prefix: format!("rs-{}", std::process::id()),
+            header_transforms: Vec::new(),
         }
     }
 

@@ -42,6 +42,6 @@ pub use retry::{Idempotency, RetryPolicy};
 pub use shared::SharedClient;
 pub use stats::ClientStats;
 pub use thrift_frame_wire::{
-    InputProtocol, Limits, OutputProtocol, Protocol, Transport, WireConfig, DEADLINE_HEADER,
-    REQUEST_ID_HEADER,
+    HeaderTransform, InputProtocol, Limits, OutputProtocol, Protocol, Transport, WireConfig,
+    DEADLINE_HEADER, REQUEST_ID_HEADER,
 };

@@ -196,6 +196,9 @@ impl<G> ReconnectingClient<G> {
             output,
             header,
         } = self.config.wire.client_stack(reader, writer, &target);
+        if let Some(header) = &header {
+            header.set_transforms(self.config.header_transforms.clone());
+        }
         // Traced below the multiplexer: the log shows the names on the wire.
         let (input, output) = if self.config.trace_wire {
             traced(input, output, &self.config.endpoint)

@@ -13,7 +13,7 @@ use thrift_frame_client::{Backoff, ClientConfig, ClientStats, Limits, REQUEST_ID
 use thrift_frame_demo::{
     ping_client, student_client, PingCalls, PingClient, StudentCalls, StudentClient,
 };
-use thrift_frame_wire::WireConfig;
+use thrift_frame_wire::{HeaderTransform, WireConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum CallArg {
@@ -96,6 +96,9 @@ struct Args {
     /// Attempts per idempotent call (ping, output), the first included.
     #[arg(long, default_value_t = 3)]
     call_attempts: u32,
+    /// Header transport: send every request through the zlib transform.
+    #[arg(long)]
+    header_zlib: bool,
     /// Largest reply string accepted.
     #[arg(long, value_parser = parse_size, default_value = "16M")]
     max_string_size: usize,
@@ -140,6 +143,9 @@ fn client_config(args: &Args, endpoint: &str) -> anyhow::Result<ClientConfig> {
         limits,
     };
     config.trace_wire = args.trace_wire;
+    if args.header_zlib {
+        config.header_transforms = vec![HeaderTransform::Zlib];
+    }
     config.connect_timeout = Duration::from_millis(args.connect_timeout_ms);
     config.connect_resend_interval = Duration::from_millis(args.connect_resend_ms);
     config.call_timeout = Duration::from_millis(args.timeout_ms);
