@@ -82,22 +82,24 @@ impl ClientConfig {
         call: u64,
         extra: &[(String, String)],
     ) -> String {
+        // The caller's id, if it set one (the last wins, as set_header
+        // replaces), else one made up.
+        let request_id = extra
+            .iter()
+            .rev()
+            .find(|(k, _)| k == REQUEST_ID_HEADER)
+            .map_or_else(
+                || format!("{}-{call}", self.request_id_prefix),
+                |(_, v)| v.clone(),
+            );
         // A reply's headers must be this attempt's, never an earlier one's.
         header.clear_received();
-        header.set_header(
-            REQUEST_ID_HEADER,
-            format!("{}-{call}", self.request_id_prefix),
-        );
+        header.set_header(REQUEST_ID_HEADER, request_id.clone());
         header.set_header(DEADLINE_HEADER, self.call_timeout.as_millis().to_string());
         for (key, value) in extra {
             header.set_header(key.clone(), value.clone());
         }
-        header
-            .outgoing()
-            .into_iter()
-            .find(|(k, _)| k == REQUEST_ID_HEADER)
-            .map(|(_, v)| v)
-            .unwrap_or_default()
+        request_id
     }
 
     pub(crate) fn validate(&self) -> Result<(), ClientError> {

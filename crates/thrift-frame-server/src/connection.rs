@@ -437,14 +437,9 @@ fn classify(
         (Some(e), _) | (None, RequestOutcome::Failed { error: e, .. }) => e,
         (None, _) => return Ending::Problem("request failed for an unknown reason".into()),
     };
-    let call = match outcome {
-        RequestOutcome::Complete { name, .. }
-        | RequestOutcome::Unfinished { name }
-        | RequestOutcome::Failed {
-            name: Some(name), ..
-        } => format!(" in call {name}"),
-        _ => String::new(),
-    };
+    let call = outcome
+        .name()
+        .map_or(String::new(), |name| format!(" in call {name}"));
     if let RequestOutcome::Complete { name, .. } = outcome {
         // The request was read; what failed is sending the reply.
         return Ending::Problem(format!(

@@ -258,14 +258,9 @@ fn judge(
             Verdict::Close(Some("processor returned without reading a call".into()))
         }
         (Err(e), outcome) => {
-            let call = match outcome {
-                RequestOutcome::Complete { name, .. }
-                | RequestOutcome::Unfinished { name }
-                | RequestOutcome::Failed {
-                    name: Some(name), ..
-                } => format!(" in call {name}"),
-                _ => String::new(),
-            };
+            let call = outcome
+                .name()
+                .map_or(String::new(), |name| format!(" in call {name}"));
             Verdict::Close(Some(format!("{}{call}", explain(&e, config))))
         }
     }
