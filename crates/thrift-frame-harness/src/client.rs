@@ -32,6 +32,10 @@ pub struct CallRecord {
     /// Wall time of the call as the caller saw it.
     pub latency_ns: Option<u64>,
     #[serde(default)]
+    /// CPU time (user + system, every thread) the client process spent on
+    /// the call, from `CLOCK_PROCESS_CPUTIME_ID` read before and after it.
+    pub cpu_ns: Option<u64>,
+    #[serde(default)]
     /// Header transport: the `x-request-id` the call was sent with.
     pub request_id: Option<String>,
     #[serde(default)]

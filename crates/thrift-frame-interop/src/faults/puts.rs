@@ -198,6 +198,7 @@ mod tests {
                 round: Some(round),
                 size: Some(10),
                 latency_ns: Some(1),
+                cpu_ns: None,
                 request_id: None,
                 request_id_echoed: None,
             },
