@@ -295,3 +295,49 @@ fn the_rust_go_and_python_header_servers_read_our_zlib_frames() -> Result<()> {
     }
     Ok(())
 }
+
+/// Every peer's client gives each `--json` call record `cpu_ns` (SPEC,
+/// JSON lines): the process's CPU time over the call's `latency_ns` span.
+/// A 1 MiB ping costs some CPU, and at most every CPU busy for the whole
+/// call (plus slack: the process clock counts other running threads' time
+/// only up to their last scheduler tick).
+#[test]
+fn every_peers_client_reports_cpu_ns_per_call() -> Result<()> {
+    const SLACK_NS: u64 = 50_000_000;
+    let mut clients = vec![("rust", std::path::PathBuf::from(CLIENT))];
+    for lang in ["cpp", "go", "python"] {
+        if peer_built(lang)? {
+            clients.push((lang, peer_bin(lang, "ping-client")?));
+        }
+    }
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let dir = TempDir::new()?;
+    let server = ServerProcess::start(&dir, 0, &[])?;
+    let port = server.port.to_string();
+    for (lang, client) in &clients {
+        let args = ["--port", &port, "--sizes", "1M", "--rounds", "2"];
+        let proc = ClientProcess::start_bin(client, &dir, &args)?;
+        let log = proc.log();
+        let (calls, status) = proc.finish()?;
+        ensure!(
+            status.success(),
+            "{lang}: exited {status}: {calls:?}\n{log}"
+        );
+        ensure!(calls.len() == 2, "{lang}: {} calls", calls.len());
+        for call in &calls {
+            ensure!(ok(call), "{lang}: {call}");
+            let cpu = call["cpu_ns"]
+                .as_u64()
+                .with_context(|| format!("{lang}: no integer cpu_ns: {call}"))?;
+            let latency = call["latency_ns"]
+                .as_u64()
+                .with_context(|| format!("{lang}: no integer latency_ns: {call}"))?;
+            ensure!(cpu > 0, "{lang}: cpu_ns 0 for a 1 MiB ping: {call}");
+            ensure!(
+                cpu <= latency * cpus + SLACK_NS,
+                "{lang}: cpu_ns over {cpus} CPUs x latency_ns: {call}"
+            );
+        }
+    }
+    Ok(())
+}

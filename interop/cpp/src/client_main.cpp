@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -68,19 +69,28 @@ std::optional<std::string> checkOutput(const std::string& reply, const std::stri
          "-byte message, got " + excerpt(reply);
 }
 
+// CPU time (user + system, every thread) this process has used so far.
+std::int64_t processCpuNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 // --transport header: the info header every call carries, and the reply may
 // carry back (SPEC.md, "Header transport").
 const std::string kRequestIdHeader = "x-request-id";
 
-// Runs one call, times it (reconnects and retries included) and turns every
-// failure into an error string. With a request_id (--transport header) the
-// call sends it as x-request-id, and fails if the reply carries another one.
+// Runs one call, times it (reconnects and retries included; wall time and
+// the process's CPU time over the same span) and turns every failure into an
+// error string. With a request_id (--transport header) the call sends it as
+// x-request-id, and fails if the reply carries another one.
 template <typename Call>
 report::CallResult timed(reconnecting::ReconnectingClient& client,
                          const std::optional<std::string>& request_id, Call call) {
   report::CallResult r;
   if (request_id) client.setCallHeaders({{kRequestIdHeader, *request_id}});
   auto start = Clock::now();
+  auto cpu_start = processCpuNs();
   std::optional<std::string> error;
   try {
     error = call();
@@ -100,6 +110,7 @@ report::CallResult timed(reconnecting::ReconnectingClient& client,
     if (got && *got != *request_id && !error)
       error = "x-request-id mismatch: sent " + *request_id + ", got " + *got;
   }
+  r.cpu_ns = processCpuNs() - cpu_start;
   r.latency_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
   r.ok = !error;

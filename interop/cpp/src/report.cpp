@@ -85,6 +85,7 @@ std::string jsonLine(const CallResult& r) {
   out += ",\"call\":" + jsonString(r.call);
   out += ",\"size\":" + std::to_string(r.size);
   out += ",\"latency_ns\":" + std::to_string(r.latency_ns);
+  out += ",\"cpu_ns\":" + std::to_string(r.cpu_ns);
   out += r.ok ? ",\"ok\":true" : ",\"ok\":false";
   out += ",\"error\":" + (r.ok ? std::string("null") : jsonString(r.error));
   out += ",\"reconnects\":" + std::to_string(r.reconnects);

@@ -14,6 +14,9 @@ struct CallResult {
   std::string call;  // ping, output or put
   std::size_t size = 0;  // payload bytes (put: bytes of sname)
   std::int64_t latency_ns = 0;
+  // CPU time (user + system, every thread) of this process over the same
+  // span as latency_ns.
+  std::int64_t cpu_ns = 0;
   bool ok = false;
   std::string error;  // when !ok
   std::uint64_t reconnects = 0;

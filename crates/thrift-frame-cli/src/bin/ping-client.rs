@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use thrift_frame_cli::args::{parse_size, ProtocolArg, ServiceArg, TransportArg};
 use thrift_frame_cli::payload::{self, PayloadKind};
-use thrift_frame_cli::report::CallRecord;
+use thrift_frame_cli::report::{process_cpu_time, CallRecord};
 use thrift_frame_client::{Backoff, ClientConfig, ClientStats, Limits, REQUEST_ID_HEADER};
 use thrift_frame_demo::{
     ping_client, student_client, PingCalls, PingClient, StudentCalls, StudentClient,
@@ -230,19 +230,19 @@ fn run(args: &Args, mut targets: Vec<(String, Target)>) -> anyhow::Result<u64> {
                         let Target::Ping(client) = &mut *target else {
                             unreachable!("matched above");
                         };
-                        let outcome = ping_call(client, args.call, msg);
+                        let outcome = ping_call(client, args.call, msg)?;
                         records.push((outcome, target.request_ids()));
                     }
                 }
                 Target::Student(client) => {
                     next_sno = next_sno.wrapping_add(1);
-                    let outcome = put_call(client, next_sno);
+                    let outcome = put_call(client, next_sno)?;
                     records.push((outcome, target.request_ids()));
                 }
             }
             let reconnects = target.stats().reconnects;
             let header = args.transport == TransportArg::Header;
-            for ((call, size, latency, mut error), (sent, got)) in records {
+            for ((call, size, (latency, cpu), mut error), (sent, got)) in records {
                 let echoed = match (&sent, &got) {
                     (Some(sent), Some(got)) if sent != got => {
                         error.get_or_insert(format!(
@@ -262,6 +262,7 @@ fn run(args: &Args, mut targets: Vec<(String, Target)>) -> anyhow::Result<u64> {
                     call: call.to_string(),
                     size,
                     latency_ns: latency.as_nanos() as u64,
+                    cpu_ns: cpu.as_nanos() as u64,
                     ok: error.is_none(),
                     error,
                     reconnects,
@@ -291,10 +292,33 @@ fn run(args: &Args, mut targets: Vec<(String, Target)>) -> anyhow::Result<u64> {
     Ok(failures)
 }
 
-type Outcome = (&'static str, usize, Duration, Option<String>);
+/// Call name, size, (latency, CPU time) and error of one call.
+type Outcome = (&'static str, usize, (Duration, Duration), Option<String>);
 
-fn ping_call(client: &mut PingClient, call: CallArg, msg: &str) -> Outcome {
-    let started = Instant::now();
+/// The wall clock and the process's CPU clock, read together before a call
+/// and after it, so `latency_ns` and `cpu_ns` cover the same span
+/// (reconnects and retries included).
+struct CallTimer {
+    wall: Instant,
+    cpu: Duration,
+}
+
+impl CallTimer {
+    fn start() -> anyhow::Result<CallTimer> {
+        let wall = Instant::now();
+        let cpu = process_cpu_time().context("reading CLOCK_PROCESS_CPUTIME_ID")?;
+        Ok(CallTimer { wall, cpu })
+    }
+
+    /// Wall time and CPU time since [`CallTimer::start`].
+    fn stop(&self) -> anyhow::Result<(Duration, Duration)> {
+        let cpu = process_cpu_time().context("reading CLOCK_PROCESS_CPUTIME_ID")?;
+        Ok((self.wall.elapsed(), cpu.saturating_sub(self.cpu)))
+    }
+}
+
+fn ping_call(client: &mut PingClient, call: CallArg, msg: &str) -> anyhow::Result<Outcome> {
+    let timer = CallTimer::start()?;
     let (name, result, expected) = match call {
         CallArg::Ping => (
             "ping",
@@ -303,7 +327,7 @@ fn ping_call(client: &mut PingClient, call: CallArg, msg: &str) -> Outcome {
         ),
         CallArg::Output => ("output", client.output(msg), format!("You said: {msg}")),
     };
-    let latency = started.elapsed();
+    let times = timer.stop()?;
     let error = match result {
         Ok(reply) if reply == expected => None,
         Ok(reply) => Some(format!(
@@ -313,21 +337,21 @@ fn ping_call(client: &mut PingClient, call: CallArg, msg: &str) -> Outcome {
         )),
         Err(e) => Some(e.to_string()),
     };
-    (name, msg.len(), latency, error)
+    Ok((name, msg.len(), times, error))
 }
 
-fn put_call(client: &mut StudentClient, sno: i32) -> Outcome {
+fn put_call(client: &mut StudentClient, sno: i32) -> anyhow::Result<Outcome> {
     let student = payload::student(sno);
     let size = student.sname.as_ref().map_or(0, String::len);
-    let started = Instant::now();
+    let timer = CallTimer::start()?;
     let result = client.put(&student);
-    let latency = started.elapsed();
+    let times = timer.stop()?;
     let error = match result {
         Ok(got) if got == sno => None,
         Ok(got) => Some(format!("wrong reply: expected sno {sno}, got {got}")),
         Err(e) => Some(e.to_string()),
     };
-    ("put", size, latency, error)
+    Ok(("put", size, times, error))
 }
 
 /// Keeps megabyte payloads out of error messages.
