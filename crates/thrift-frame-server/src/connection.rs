@@ -13,8 +13,8 @@ use thrift::protocol::{TInputProtocol, TMessageIdentifier, TMessageType, TOutput
 use thrift::{ApplicationError, ApplicationErrorKind, ProtocolErrorKind, TransportErrorKind};
 use thrift_frame_debug::traced;
 use thrift_frame_wire::{
-    describe, HttpEnd, HttpExchange, ObservedInputProtocol, RequestObserver, RequestOutcome,
-    ServerStack, SharedSocket, TimeoutReporting, Transport, CLOSED_BETWEEN_FRAMES,
+    describe, HttpEnd, HttpExchange, ObservedInputProtocol, ReadToVec, RequestObserver,
+    RequestOutcome, ServerStack, SharedSocket, TimeoutReporting, Transport, CLOSED_BETWEEN_FRAMES,
     REQUEST_ID_HEADER,
 };
 
@@ -69,13 +69,18 @@ impl TrackedReader {
     }
 }
 
-impl Read for TrackedReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl TrackedReader {
+    /// One read of the socket by `read`, within the request's deadline and
+    /// counted in the connection's state.
+    fn tracked(
+        &mut self,
+        read: impl FnOnce(&mut SharedSocket) -> io::Result<usize>,
+    ) -> io::Result<usize> {
         let mid_request = self.state.busy.load(Ordering::SeqCst);
         if mid_request {
             self.apply_deadline()?;
         }
-        let n = match self.socket.read(buf) {
+        let n = match read(&mut self.socket) {
             Ok(n) => n,
             Err(e)
                 if matches!(
@@ -100,6 +105,20 @@ impl Read for TrackedReader {
             }
         }
         Ok(n)
+    }
+}
+
+impl Read for TrackedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tracked(|socket| socket.read(buf))
+    }
+}
+
+impl ReadToVec for TrackedReader {
+    const APPENDS_IN_PLACE: bool = true;
+
+    fn read_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        self.tracked(|socket| socket.read_to_vec(buf, max))
     }
 }
 

@@ -115,6 +115,20 @@ impl<R: Read> Read for Replayed<R> {
     }
 }
 
+impl<R: crate::ReadToVec> crate::ReadToVec for Replayed<R> {
+    const APPENDS_IN_PLACE: bool = R::APPENDS_IN_PLACE;
+
+    fn read_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        if self.at < self.head.len() {
+            let n = max.min(self.head.len() - self.at);
+            buf.extend_from_slice(&self.head[self.at..self.at + n]);
+            self.at += n;
+            return Ok(n);
+        }
+        self.inner.read_to_vec(buf, max)
+    }
+}
+
 enum Input<R> {
     Waiting(R),
     Ready(InputProtocol),
@@ -130,7 +144,7 @@ pub(crate) struct AutoInputProtocol<R> {
     detected: DetectedWire,
 }
 
-impl<R: Read + Send + 'static> AutoInputProtocol<R> {
+impl<R: crate::ReadToVec + Send + 'static> AutoInputProtocol<R> {
     pub(crate) fn new(
         reader: R,
         limits: Limits,
@@ -200,7 +214,7 @@ impl<R: Read + Send + 'static> AutoInputProtocol<R> {
     }
 }
 
-impl<R: Read + Send + 'static> TInputProtocol for AutoInputProtocol<R> {
+impl<R: crate::ReadToVec + Send + 'static> TInputProtocol for AutoInputProtocol<R> {
     fn read_message_begin(&mut self) -> thrift::Result<TMessageIdentifier> {
         if let Input::Waiting(_) = self.input {
             let Input::Waiting(reader) = std::mem::replace(&mut self.input, Input::Failed) else {

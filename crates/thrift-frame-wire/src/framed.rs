@@ -1,6 +1,8 @@
 //! Framed transport: each message preceded by its 4-byte big-endian length.
 
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, Read, Write};
+
+use crate::input::{read_appended, read_zeroed, BufferedSource, ByteSource, ReadToVec};
 
 /// A frame buffer larger than this is released after sending, so one large
 /// call does not pin megabytes to an idle connection.
@@ -65,19 +67,19 @@ impl<W: Write> Write for FramedWriter<W> {
 /// of socket to frame buffer to protocol.
 #[derive(Debug)]
 pub struct FramedReader<R> {
-    inner: BufReader<R>,
+    inner: BufferedSource<R>,
     /// Bytes of the current frame not yet read, and its declared size.
     remaining: usize,
     size: usize,
     max_frame_size: usize,
 }
 
-impl<R: Read> FramedReader<R> {
+impl<R: ReadToVec> FramedReader<R> {
     /// `buffer` is the capacity of the read buffer under the frames; reads
     /// at least that large go straight to `inner`.
     pub fn new(inner: R, max_frame_size: usize, buffer: usize) -> Self {
         FramedReader {
-            inner: BufReader::with_capacity(buffer, inner),
+            inner: BufferedSource::new(inner, buffer),
             remaining: 0,
             size: 0,
             max_frame_size,
@@ -87,7 +89,7 @@ impl<R: Read> FramedReader<R> {
     /// Reads and checks the next frame header.
     fn next_header(&mut self) -> io::Result<()> {
         let mut header = [0u8; 4];
-        self.inner.read_exact(&mut header)?;
+        self.inner.read_full(&mut header)?;
         let declared = i32::from_be_bytes(header);
         if declared < 0 {
             return Err(io::Error::new(
@@ -115,17 +117,22 @@ impl<R: Read> FramedReader<R> {
     }
 }
 
-impl<R: Read> Read for FramedReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
+impl<R: ReadToVec> FramedReader<R> {
+    /// Up to `max` bytes of the current frame (starting the next when it is
+    /// used up) are taken from the stream by `read`.
+    fn within_frame(
+        &mut self,
+        max: usize,
+        read: impl FnOnce(&mut BufferedSource<R>, usize) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        if max == 0 {
             return Ok(0);
         }
         // Empty frames carry nothing: skip to one that does.
         while self.remaining == 0 {
             self.next_header()?;
         }
-        let want = buf.len().min(self.remaining);
-        let n = self.inner.read(&mut buf[..want])?;
+        let n = read(&mut self.inner, max.min(self.remaining))?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -138,6 +145,38 @@ impl<R: Read> Read for FramedReader<R> {
         }
         self.remaining -= n;
         Ok(n)
+    }
+}
+
+impl<R: ReadToVec> ByteSource for FramedReader<R> {
+    fn read_some(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.within_frame(out.len(), |inner, n| inner.read_some(&mut out[..n]))
+    }
+
+    fn read_some_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        self.within_frame(max, |inner, n| inner.read_some_to_vec(buf, n))
+    }
+
+    fn read_vec(&mut self, len: usize) -> io::Result<Vec<u8>> {
+        if R::APPENDS_IN_PLACE {
+            read_appended(self, len)
+        } else {
+            read_zeroed(self, len)
+        }
+    }
+}
+
+impl<R: ReadToVec> Read for FramedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_some(buf)
+    }
+}
+
+impl<R: ReadToVec> ReadToVec for FramedReader<R> {
+    const APPENDS_IN_PLACE: bool = R::APPENDS_IN_PLACE;
+
+    fn read_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        self.read_some_to_vec(buf, max)
     }
 }
 

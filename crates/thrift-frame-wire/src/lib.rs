@@ -10,6 +10,12 @@
 //! for reads and writes larger than it: a 1 MiB string goes straight between
 //! the socket and its destination instead of through 64 KiB chunks.
 //!
+//! Binary and compact are read by our own [`BinaryInputProtocol`] and
+//! [`CompactInputProtocol`] (the crate's write side is kept): the same
+//! values and errors as the crate's readers, but a string's bytes go from
+//! the socket into the string's own allocation once, unzeroed, through a
+//! [`ByteSource`]; which is why the stacks take a [`ReadToVec`] reader.
+//!
 //! Framed transport is our own [`FramedReader`] and [`FramedWriter`]: the
 //! crate's `TFramedReadTransport` has a fixed frame limit (16,384,000 bytes)
 //! that cannot be configured and copies every frame once more than needed,
@@ -36,6 +42,7 @@ mod boundary;
 mod framed;
 mod header;
 pub mod http;
+mod input;
 mod json;
 mod limits;
 mod observed;
@@ -49,8 +56,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::str::FromStr;
 
 use thrift::protocol::{
-    TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
-    TInputProtocol, TOutputProtocol,
+    TBinaryOutputProtocol, TCompactOutputProtocol, TInputProtocol, TOutputProtocol,
 };
 
 pub use auto::DetectedWire;
@@ -63,6 +69,9 @@ pub use header::{
     REQUEST_ID_HEADER,
 };
 pub use http::{HttpEnd, HttpExchange, HttpTarget};
+pub use input::{
+    BinaryInputProtocol, BufferedSource, ByteSource, CompactInputProtocol, DirectSource, ReadToVec,
+};
 pub use json::{TJsonInputProtocol, TJsonOutputProtocol};
 pub use limits::Limits;
 pub use observed::{ObservedInputProtocol, RequestObserver, RequestOutcome};
@@ -297,7 +306,7 @@ impl WireConfig {
         role: HeaderRole,
     ) -> (InputProtocol, OutputProtocol, HeaderExchange)
     where
-        R: Read + Send + 'static,
+        R: ReadToVec + Send + 'static,
         W: Write + Send + 'static,
     {
         let exchange = HeaderExchange::new(role, self.header_protocol());
@@ -319,16 +328,15 @@ impl WireConfig {
     /// Stacks a server connection over the socket's halves.
     pub fn server_stack<R, W>(&self, reader: R, writer: W) -> ServerStack
     where
-        R: Read + Send + 'static,
+        R: ReadToVec + Send + 'static,
         W: Write + Send + 'static,
     {
         match self.transport {
             Transport::Http => {
                 let (requests, responses, exchange) =
                     http::server_halves(reader, writer, self.limits.max_frame_size);
-                let config = self.limits.thrift_configuration();
                 ServerStack {
-                    input: self.protocol_over(requests, config),
+                    input: self.protocol_over(DirectSource(requests)),
                     output: self.output_over(responses),
                     http: Some(exchange),
                     header: None,
@@ -381,7 +389,7 @@ impl WireConfig {
     /// where HTTP requests go (unused by the other transports).
     pub fn client_stack<R, W>(&self, reader: R, writer: W, target: &HttpTarget) -> ClientStack
     where
-        R: Read + Send + 'static,
+        R: ReadToVec + Send + 'static,
         W: Write + Send + 'static,
     {
         match self.transport {
@@ -414,13 +422,12 @@ impl WireConfig {
     /// a server uses [`server_stack`](Self::server_stack).
     pub fn input_protocol<R>(&self, reader: R) -> InputProtocol
     where
-        R: Read + Send + 'static,
+        R: ReadToVec + Send + 'static,
     {
-        let config = self.limits.thrift_configuration();
         match self.transport {
             Transport::Http => {
                 let responses = http::HttpResponseReader::new(reader, self.limits.max_frame_size);
-                self.protocol_over(responses, config)
+                self.protocol_over(DirectSource(responses))
             }
             Transport::Header | Transport::Auto => Box::new(HeaderInputProtocol::new(
                 reader,
@@ -428,13 +435,13 @@ impl WireConfig {
                 HeaderExchange::new(HeaderRole::Client, self.header_protocol()),
             )),
             Transport::Buffered => {
-                let transport = BufReader::with_capacity(IO_BUFFER_BYTES, reader);
-                self.protocol_over(transport, config)
+                let transport = BufferedSource::new(reader, IO_BUFFER_BYTES);
+                self.protocol_over(transport)
             }
             Transport::Framed => {
                 let transport =
                     FramedReader::new(reader, self.limits.max_frame_size, IO_BUFFER_BYTES);
-                self.protocol_over(transport, config)
+                self.protocol_over(transport)
             }
             Transport::Zlib => {
                 let budget = MessageBudget::default();
@@ -446,8 +453,8 @@ impl WireConfig {
                 );
                 // The protocol reads in small pieces: buffered above the
                 // decoder so each is not a call into inflate.
-                let transport = BufReader::with_capacity(IO_BUFFER_BYTES, inflated);
-                self.protocol_budgeted(transport, config, Some(budget))
+                let transport = DirectSource(BufReader::with_capacity(IO_BUFFER_BYTES, inflated));
+                self.protocol_budgeted(transport, Some(budget))
             }
         }
     }
@@ -457,9 +464,9 @@ impl WireConfig {
     /// non-blocking model hands the processor one whole message).
     pub fn message_input<'a, R>(&self, reader: R) -> Box<dyn TInputProtocol + Send + 'a>
     where
-        R: Read + Send + 'a,
+        R: ReadToVec + Send + 'a,
     {
-        self.protocol_over(reader, self.limits.thrift_configuration())
+        self.protocol_over(DirectSource(reader))
     }
 
     /// The protocol alone over `writer`, no transport beneath it: the
@@ -471,33 +478,28 @@ impl WireConfig {
         self.output_over(writer)
     }
 
-    fn protocol_over<'a, T>(
-        &self,
-        transport: T,
-        config: thrift::TConfiguration,
-    ) -> Box<dyn TInputProtocol + Send + 'a>
+    fn protocol_over<'a, T>(&self, transport: T) -> Box<dyn TInputProtocol + Send + 'a>
     where
-        T: Read + Send + 'a,
+        T: ByteSource + Read + Send + 'a,
     {
-        self.protocol_budgeted(transport, config, None)
+        self.protocol_budgeted(transport, None)
     }
 
     fn protocol_budgeted<'a, T>(
         &self,
         transport: T,
-        config: thrift::TConfiguration,
         budget: Option<MessageBudget>,
     ) -> Box<dyn TInputProtocol + Send + 'a>
     where
-        T: Read + Send + 'a,
+        T: ByteSource + Read + Send + 'a,
     {
         match self.protocol {
             Protocol::Binary => Box::new(Utf8Strings::counting(
-                TBinaryInputProtocol::with_config(transport, true, config),
+                BinaryInputProtocol::new(transport, self.limits),
                 budget,
             )),
             Protocol::Compact => Box::new(Utf8Strings::counting(
-                TCompactInputProtocol::with_config(transport, config),
+                CompactInputProtocol::new(transport, self.limits),
                 budget,
             )),
             // JSON strings are escaped text, validated as they are decoded.

@@ -2,6 +2,7 @@
 //! whoever needs to close it from outside.
 
 use std::io::{self, Read, Write};
+
 use std::net::TcpStream;
 use std::sync::Arc;
 
@@ -30,6 +31,14 @@ impl SharedSocket {
 impl Read for SharedSocket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         (&*self.0).read(buf)
+    }
+}
+
+impl crate::ReadToVec for SharedSocket {
+    const APPENDS_IN_PLACE: bool = true;
+
+    fn read_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        (&*self.0).read_to_vec(buf, max)
     }
 }
 

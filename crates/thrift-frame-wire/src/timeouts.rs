@@ -61,6 +61,20 @@ impl<S: Read> Read for TimeoutReporting<S> {
     }
 }
 
+impl<S: crate::ReadToVec> crate::ReadToVec for TimeoutReporting<S> {
+    const APPENDS_IN_PLACE: bool = S::APPENDS_IN_PLACE;
+
+    fn read_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        self.inner.read_to_vec(buf, max).map_err(|e| {
+            if is_timeout(&e) {
+                timed_out("read", self.read_timeout)
+            } else {
+                e
+            }
+        })
+    }
+}
+
 impl<S: Write> Write for TimeoutReporting<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.inner.write(buf).map_err(|e| {

@@ -284,6 +284,8 @@ fn the_client_refuses_a_response_longer_than_its_limit_before_reading_it() {
 /// Reads fail like a stalled socket once the bytes run out.
 struct ThenStalls(Cursor<Vec<u8>>);
 
+impl thrift_frame_wire::ReadToVec for ThenStalls {}
+
 impl Read for ThenStalls {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.0.read(buf)? {

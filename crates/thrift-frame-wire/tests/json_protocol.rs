@@ -440,6 +440,8 @@ struct Endless {
     pos: usize,
 }
 
+impl thrift_frame_wire::ReadToVec for Endless {}
+
 impl Read for Endless {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         for b in buf.iter_mut() {

@@ -10,6 +10,8 @@ use thrift_frame_wire::{Limits, Protocol, Transport, WireConfig};
 /// message is a test failure, not a hang.
 struct ThenBlocks(Cursor<Vec<u8>>);
 
+impl thrift_frame_wire::ReadToVec for ThenBlocks {}
+
 impl Read for ThenBlocks {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.0.read(buf)? {

@@ -249,6 +249,9 @@ fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
+/// Read through `read` (zeroed chunks): bodies come in pieces anyway.
+impl<R: Read> crate::ReadToVec for HttpResponseReader<R> {}
+
 impl<R: Read> Read for HttpResponseReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {

@@ -329,6 +329,9 @@ impl<R: Read> HttpRequestReader<R> {
     }
 }
 
+/// Read through `read` (zeroed chunks): bodies come in pieces anyway.
+impl<R: Read> crate::ReadToVec for HttpRequestReader<R> {}
+
 impl<R: Read> Read for HttpRequestReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
