@@ -19,6 +19,8 @@
 //! a note in bench.md; `--quick` gives them fewer rounds than the first two.
 //!
 //! - [`baseline`]: the raw TCP exchange.
+//! - [`cpu`]: CPU time per call of a server process (schedstat) and of
+//!   this thread.
 //! - [`measure`]: latency and throughput through the Rust client library.
 //! - [`peers`]: peer servers and clients as processes (via interop/matrix.toml).
 //! - [`pinning`]: clients on one CPU, servers on another, for the latency cells.
@@ -30,6 +32,7 @@
 //! Nothing here asserts on time; the figures are reported as ratios.
 
 pub mod baseline;
+pub mod cpu;
 mod error;
 pub mod measure;
 pub mod peers;

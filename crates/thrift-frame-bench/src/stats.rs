@@ -47,6 +47,44 @@ impl Summary {
     }
 }
 
+/// CPU time per call of one side (server or client) of a latency cell, in
+/// microseconds (nearest-rank), over the calls that have a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CpuSummary {
+    /// Calls with a figure.
+    pub n: usize,
+    /// Timed calls without one (see [`crate::cpu`]: a server thread gone,
+    /// a server that did not settle, a client that reported none).
+    pub missing: usize,
+    pub p50_us: f64,
+    pub p90_us: f64,
+}
+
+impl CpuSummary {
+    /// The summary of `samples` (one per timed call, `None` where the call
+    /// has no figure) and the figures in microseconds; `None` when no call
+    /// has one.
+    pub fn of(samples: &[Option<Duration>]) -> Option<(CpuSummary, Vec<f64>)> {
+        let us: Vec<f64> = samples
+            .iter()
+            .flatten()
+            .map(|d| d.as_secs_f64() * 1e6)
+            .collect();
+        let mut sorted = us.clone();
+        let p50_us = quantile_of(&mut sorted, 0.5)?;
+        let p90_us = quantile_of(&mut sorted, 0.9)?;
+        Some((
+            CpuSummary {
+                n: us.len(),
+                missing: samples.len() - us.len(),
+                p50_us,
+                p90_us,
+            },
+            us,
+        ))
+    }
+}
+
 /// Nearest-rank `q` quantile (0 < q <= 1) of `values`, reordering them;
 /// `None` if empty.
 fn quantile_of(values: &mut [f64], q: f64) -> Option<f64> {
@@ -165,6 +203,18 @@ mod tests {
         let one = Summary::of(&[Duration::from_micros(7)]).expect("one");
         assert_eq!((one.p50_us, one.p99_us), (7.0, 7.0));
         assert!(Summary::of(&[]).is_none());
+    }
+
+    #[test]
+    fn cpu_per_call_counts_the_calls_without_a_figure_apart() {
+        let us = |u: u64| Some(Duration::from_micros(u));
+        let calls = [us(300), None, us(100), us(200), None, us(400)];
+        let (s, figures) = CpuSummary::of(&calls).expect("four figures");
+        assert_eq!((s.n, s.missing), (4, 2));
+        assert_eq!((s.p50_us, s.p90_us), (200.0, 400.0));
+        assert_eq!(figures, [300.0, 100.0, 200.0, 400.0], "in call order");
+        assert!(CpuSummary::of(&[None, None]).is_none());
+        assert!(CpuSummary::of(&[]).is_none());
     }
 
     #[test]
