@@ -93,6 +93,11 @@ impl RawTcp {
         })
     }
 
+    /// The server's process id, when it runs in a process of its own.
+    pub fn server_pid(&self) -> Option<u32> {
+        self.server.as_ref().map(Child::id)
+    }
+
     /// Starts the server on a thread; it accepts payloads of at most `max_payload` bytes.
     pub fn start(max_payload: usize) -> Result<RawTcp, BenchError> {
         let io = |what: &'static str| move |e| BenchError::io(what, e);

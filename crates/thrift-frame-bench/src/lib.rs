@@ -18,6 +18,12 @@
 //! exiting 2, "unsupported") or fails a call is left out of that pass with
 //! a note in bench.md; `--quick` gives them fewer rounds than the first two.
 //!
+//! Every timed call of those passes also has CPU figures: the server
+//! process's CPU time for the call and the Rust client's ([`cpu`]); the
+//! peers' clients report their own (`cpu_ns`) in the client-side cells,
+//! which run a `ping` and an `output` series (replies of 128 KiB to
+//! 1 MiB: the clients' read path).
+//!
 //! - [`baseline`]: the raw TCP exchange.
 //! - [`cpu`]: CPU time per call of a server process (schedstat) and of
 //!   this thread.

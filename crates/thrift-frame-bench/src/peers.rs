@@ -85,18 +85,47 @@ impl Peers {
         port: u16,
         args: &[&str],
     ) -> Result<PeerServer, BenchError> {
-        let label = format!("{peer} {model} server");
-        let command = CommandLine {
+        let command = Pinning::on_cpu(cpu, self.server_command(peer, model, port, args)?);
+        self.start_command(
+            format!("{peer} {model} server"),
+            &format!("server-{peer}-{model}.log"),
+            &command,
+            PROCESS_TIMEOUT,
+        )
+    }
+
+    /// `peer`'s server with `--port <port> --server <model>` and `args`,
+    /// for a caller that runs it under something.
+    pub fn server_command(
+        &self,
+        peer: &str,
+        model: &str,
+        port: u16,
+        args: &[&str],
+    ) -> Result<CommandLine, BenchError> {
+        Ok(CommandLine {
             program: self.program(peer, true)?,
             args: [&["--port", &port.to_string(), "--server", model][..], args]
                 .concat()
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
-        };
-        let command = Pinning::on_cpu(cpu, command);
-        let log = self.logs.join(format!("server-{peer}-{model}.log"));
-        let process = ServerProcess::start(&label, &command, &log, &self.deadline())
+        })
+    }
+
+    /// Starts `command`, a server that prints `LISTENING <port>` when ready
+    /// (stderr to `log_name` in the logs folder), and waits until it
+    /// accepts, for up to `timeout`.
+    pub fn start_command(
+        &self,
+        label: String,
+        log_name: &str,
+        command: &CommandLine,
+        timeout: Duration,
+    ) -> Result<PeerServer, BenchError> {
+        let log = self.logs.join(log_name);
+        let deadline = Deadline::after(timeout, self.interrupted.clone());
+        let process = ServerProcess::start(&label, command, &log, &deadline)
             .map_err(|e| BenchError::peer(format!("starting the {label}"), e))?;
         Ok(PeerServer {
             label,
@@ -106,15 +135,16 @@ impl Peers {
     }
 
     /// Runs `peer`'s client with `--json` and the given flags to the end (on
-    /// `cpu` alone when given) and returns each call's (size, latency) from
-    /// round `first_round` on.
+    /// `cpu` alone when given) and returns each call's latency and CPU time
+    /// (its `cpu_ns`, if the client reports it) by size, from round
+    /// `first_round` on.
     pub fn client_latencies(
         &self,
         cpu: Option<usize>,
         peer: &str,
         args: &[&str],
         first_round: u64,
-    ) -> Result<BTreeMap<usize, Vec<Duration>>, BenchError> {
+    ) -> Result<BTreeMap<usize, Vec<ClientCall>>, BenchError> {
         let label = format!("{peer} client");
         let command = CommandLine {
             program: self.program(peer, false)?,
@@ -137,7 +167,7 @@ impl Peers {
                 run.status, run.last_words
             )));
         }
-        let mut by_size: BTreeMap<usize, Vec<Duration>> = BTreeMap::new();
+        let mut by_size: BTreeMap<usize, Vec<ClientCall>> = BTreeMap::new();
         for call in &run.calls {
             let r = &call.record;
             if !r.ok {
@@ -154,13 +184,22 @@ impl Peers {
                     "{label}: call without size or latency_ns"
                 )));
             };
-            by_size
-                .entry(size as usize)
-                .or_default()
-                .push(Duration::from_nanos(ns));
+            by_size.entry(size as usize).or_default().push(ClientCall {
+                latency: Duration::from_nanos(ns),
+                cpu: r.cpu_ns.map(Duration::from_nanos),
+            });
         }
         Ok(by_size)
     }
+}
+
+/// One call of a peer client's run, as its `--json` record gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientCall {
+    pub latency: Duration,
+    /// The client process's CPU time for the call; `None` from a client
+    /// that does not report it.
+    pub cpu: Option<Duration>,
 }
 
 /// A running peer server; killed when dropped.
@@ -173,6 +212,12 @@ pub struct PeerServer {
 impl PeerServer {
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The process the bench started: the server itself, as `taskset` and
+    /// the peers' launch scripts exec it (see [`crate::cpu::snapshot`]).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
     }
 
     /// A number field of the process's /proc status ("VmHWM", "Threads"),

@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::measure::THROUGHPUT_WARMUP_CALLS;
-use crate::stats::{median_ratio_interval, quantile_ratio_interval, Summary};
+use crate::stats::{median_ratio_interval, quantile_ratio_interval, CpuSummary, Summary};
 
-/// One latency cell: `client` calling `ping` on `server` with `size` bytes.
+/// One latency cell: `client` calling `call` (`ping`, or `output`, whose
+/// reply echoes the payload) on `server` with `size` bytes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LatencyRow {
     pub client: String,
@@ -16,6 +17,10 @@ pub struct LatencyRow {
     pub model: String,
     pub protocol: String,
     pub transport: String,
+    /// `ping` (a short reply) or `output` (a reply as large as the
+    /// payload). Files from before the field are all `ping`.
+    #[serde(default = "ping")]
+    pub call: String,
     /// What the payload was made of: `alnum` (random `[A-Za-z0-9]`) or
     /// `repeated` (one sentence over and over). Files from before the field
     /// are all `alnum`.
@@ -31,10 +36,30 @@ pub struct LatencyRow {
     /// computed from. Not in bench.json (the percentiles are).
     #[serde(skip)]
     pub samples_us: Vec<f64>,
+    /// The server process's CPU time per call (see [`crate::cpu`]): in the
+    /// large-payload cells and the raw TCP floor's; absent where it was not
+    /// measured (client-side cells, files from before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cpu: Option<CpuSummary>,
+    /// The client's CPU time per call: the bench thread's for the Rust
+    /// client of the large-payload cells (and the floor's client), the
+    /// `cpu_ns` of each call record for the peers' clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cpu: Option<CpuSummary>,
+    /// Every figure behind `server_cpu` and `client_cpu`, in microseconds,
+    /// for the intervals. Not in bench.json.
+    #[serde(skip)]
+    pub server_cpu_us: Vec<f64>,
+    #[serde(skip)]
+    pub client_cpu_us: Vec<f64>,
 }
 
 fn alnum() -> String {
     "alnum".into()
+}
+
+fn ping() -> String {
+    "ping".into()
 }
 
 /// One interleaved pass of the large-payload cells: one wire, one payload,
@@ -150,6 +175,9 @@ pub enum Verdict {
     /// The 95 % interval of the ratio straddles the threshold: the
     /// difference is within this run's noise, so the run cannot tell.
     WithinNoise,
+    /// The run has no figure to judge by (a client that reports no
+    /// `cpu_ns`): shown, not judged.
+    NotMeasured,
 }
 
 impl Verdict {
@@ -181,6 +209,7 @@ impl Verdict {
             Verdict::Met => "yes",
             Verdict::Missed => "**no**",
             Verdict::WithinNoise => "within noise",
+            Verdict::NotMeasured => "not measured",
         }
     }
 }
@@ -192,6 +221,38 @@ pub struct TargetCheck {
     /// 95 % bootstrap interval of the measured ratio, where it is one.
     pub interval_95: Option<(f64, f64)>,
     pub verdict: Verdict,
+    /// A latency target the latencies leave within noise (both servers at
+    /// the raw TCP floor, say) is decided by the servers' CPU per call on
+    /// the same comparison: that figure, whose verdict is then `verdict`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_decides: Option<CpuDecision>,
+}
+
+/// The CPU-per-call comparison that decided a latency target (see
+/// [`TargetCheck::cpu_decides`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CpuDecision {
+    pub ratio: f64,
+    pub interval_95: Option<(f64, f64)>,
+    pub verdict: Verdict,
+}
+
+impl TargetCheck {
+    /// What bench.md's verdict column says: the verdict, and for a target
+    /// CPU decided, how (`within noise; CPU decides: yes (0.71x, 0.65-0.78x)`).
+    pub fn verdict_text(&self) -> String {
+        match &self.cpu_decides {
+            None => self.verdict.label().to_string(),
+            Some(cpu) => format!(
+                "within noise; CPU decides: {} ({:.2}x{})",
+                cpu.verdict.label(),
+                cpu.ratio,
+                cpu.interval_95
+                    .map(|(lo, hi)| format!(", {lo:.2}-{hi:.2}x"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
 }
 
 /// Bootstrap resamples per interval: enough for stable 2.5/97.5 percentiles.
@@ -211,6 +272,7 @@ fn ratio_check(
         measured: format!("{ratio:.2}x"),
         interval_95: interval,
         verdict: Verdict::of_ratio(ratio, interval, threshold),
+        cpu_decides: None,
     }
 }
 
@@ -253,7 +315,7 @@ pub struct BenchReport {
     pub targets: Vec<TargetCheck>,
 }
 
-/// The row of `client` -> `server` `model` on `pass` (protocol,
+/// The `ping` row of `client` -> `server` `model` on `pass` (protocol,
 /// transport, payload) at `size`.
 fn find<'a>(
     rows: &'a [LatencyRow],
@@ -263,8 +325,22 @@ fn find<'a>(
     pass: (&str, &str, &str),
     size: usize,
 ) -> Option<&'a LatencyRow> {
+    find_call(rows, "ping", client, server, model, pass, size)
+}
+
+/// [`find`] for the row of `call` (`ping` or `output`).
+fn find_call<'a>(
+    rows: &'a [LatencyRow],
+    call: &str,
+    client: &str,
+    server: &str,
+    model: &str,
+    pass: (&str, &str, &str),
+    size: usize,
+) -> Option<&'a LatencyRow> {
     rows.iter().find(|r| {
-        r.client == client
+        r.call == call
+            && r.client == client
             && r.server == server
             && r.model == model
             && r.protocol == pass.0
@@ -272,6 +348,83 @@ fn find<'a>(
             && r.payload == pass.2
             && r.size == size
     })
+}
+
+/// Which figure of two rows a ratio target compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Figure {
+    Latency,
+    ServerCpu,
+    ClientCpu,
+}
+
+impl Figure {
+    /// `row`'s median and samples of this figure; `None` if it has none.
+    fn of(self, row: &LatencyRow) -> Option<(f64, &[f64])> {
+        match self {
+            Figure::Latency => Some((row.summary.p50_us, &row.samples_us)),
+            Figure::ServerCpu => row.server_cpu.map(|c| (c.p50_us, &row.server_cpu_us[..])),
+            Figure::ClientCpu => row.client_cpu.map(|c| (c.p50_us, &row.client_cpu_us[..])),
+        }
+    }
+
+    /// The ratio of `top`'s median to `bottom`'s, with its 95 % bootstrap
+    /// interval when both have samples; `None` if either has no figure.
+    fn ratio(self, top: &LatencyRow, bottom: &LatencyRow) -> Option<(f64, Option<(f64, f64)>)> {
+        let (top_p50, top_samples) = self.of(top)?;
+        let (bottom_p50, bottom_samples) = self.of(bottom)?;
+        if bottom_p50 <= 0.0 {
+            return None;
+        }
+        let interval = median_ratio_interval(top_samples, bottom_samples, RESAMPLES, 17);
+        Some((top_p50 / bottom_p50, interval))
+    }
+}
+
+/// A ratio-of-medians target on `figure`; "not measured" when a side has
+/// no such figure.
+fn figure_check(
+    target: String,
+    figure: Figure,
+    top: &LatencyRow,
+    bottom: &LatencyRow,
+    threshold: f64,
+) -> TargetCheck {
+    match figure.ratio(top, bottom) {
+        Some((ratio, interval)) => TargetCheck {
+            target,
+            measured: format!("{ratio:.2}x"),
+            interval_95: interval,
+            verdict: Verdict::of_ratio(ratio, interval, threshold),
+            cpu_decides: None,
+        },
+        None => TargetCheck {
+            target,
+            measured: "no figure".into(),
+            interval_95: None,
+            verdict: Verdict::NotMeasured,
+            cpu_decides: None,
+        },
+    }
+}
+
+/// "Rust server p50 below C++'s": on the latencies; when they leave it
+/// within noise, the servers' CPU per call on the same comparison decides
+/// (the verdict becomes the CPU figure's, and the check says so).
+fn latency_or_cpu_check(target: String, rs: &LatencyRow, them: &LatencyRow) -> TargetCheck {
+    let mut check = figure_check(target, Figure::Latency, rs, them, 1.0);
+    if check.verdict == Verdict::WithinNoise {
+        if let Some((ratio, interval)) = Figure::ServerCpu.ratio(rs, them) {
+            let verdict = Verdict::of_ratio(ratio, interval, 1.0);
+            check.verdict = verdict;
+            check.cpu_decides = Some(CpuDecision {
+                ratio,
+                interval_95: interval,
+                verdict,
+            });
+        }
+    }
+    check
 }
 
 /// The issue's targets, judged on this run's figures (ratios, never
@@ -296,7 +449,8 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
             ));
         }
     }
-    for wire in [cb, ("binary", "framed", "alnum")] {
+    let judged = [cb, ("binary", "framed", "alnum")];
+    for wire in judged {
         for (other, model) in [("cpp", "threaded"), ("go", "simple")] {
             for &size in &sizes {
                 let rs = find(&report.latency, "rs", "rs", "threaded", wire, size);
@@ -308,8 +462,27 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
                         wire.0,
                         wire.1
                     );
-                    checks.push(ratio_check(target, rs, them, 1.0));
+                    checks.push(if other == "cpp" {
+                        latency_or_cpu_check(target, rs, them)
+                    } else {
+                        ratio_check(target, rs, them, 1.0)
+                    });
                 }
+            }
+        }
+    }
+    for wire in judged {
+        for &size in &sizes {
+            let rs = find(&report.latency, "rs", "rs", "threaded", wire, size);
+            let cpp = find(&report.latency, "rs", "cpp", "threaded", wire, size);
+            if let (Some(rs), Some(cpp)) = (rs, cpp) {
+                let target = format!(
+                    "Rust threaded server CPU per call <= 0.8x C++ threaded's, {} {}+{}",
+                    size_label(size),
+                    wire.0,
+                    wire.1
+                );
+                checks.push(figure_check(target, Figure::ServerCpu, rs, cpp, 0.8));
             }
         }
     }
@@ -322,6 +495,19 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
                 size_label(size)
             );
             checks.push(ratio_check(target, rs, cpp, 1.0));
+        }
+    }
+    for call in ["ping", "output"] {
+        for &size in &sizes {
+            let rs = find_call(&report.client_side, call, "rs", "rs", "threaded", cb, size);
+            let cpp = find_call(&report.client_side, call, "cpp", "rs", "threaded", cb, size);
+            if let (Some(rs), Some(cpp)) = (rs, cpp) {
+                let target = format!(
+                    "Rust client CPU per call <= C++ client's against the Rust server, {call}, {}",
+                    size_label(size)
+                );
+                checks.push(figure_check(target, Figure::ClientCpu, rs, cpp, 1.0));
+            }
         }
     }
     if let Some(sweep) = &report.sweep {
@@ -346,6 +532,7 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
             target: "first successful call within 50 ms of the server accepting (median)".into(),
             measured: format!("{:.1} ms", reconnect.median_ms),
             interval_95: None,
+            cpu_decides: None,
             verdict: if reconnect.median_ms <= 50.0 {
                 Verdict::Met
             } else {
@@ -375,6 +562,7 @@ fn sweep_targets(sweep: &Sweep, checks: &mut Vec<TargetCheck>) {
             ),
             measured: mib.map_or_else(|| "failed".into(), |m| format!("{m:.1} MiB")),
             interval_95: None,
+            cpu_decides: None,
             verdict: if mib.is_some_and(|m| m <= 40.0) {
                 Verdict::Met
             } else {
@@ -389,6 +577,7 @@ fn sweep_targets(sweep: &Sweep, checks: &mut Vec<TargetCheck>) {
             ),
             measured: threads.map_or_else(|| "failed".into(), |t| t.to_string()),
             interval_95: None,
+            cpu_decides: None,
             verdict: if threads.is_some_and(|t| t <= allowed) {
                 Verdict::Met
             } else {
@@ -415,6 +604,7 @@ fn sweep_targets(sweep: &Sweep, checks: &mut Vec<TargetCheck>) {
             measured: format!("{ratio:.2}x"),
             interval_95: interval,
             verdict: Verdict::of_higher_ratio(ratio, interval, threshold),
+            cpu_decides: None,
         })
     };
     let counts: Vec<usize> = {
@@ -442,6 +632,7 @@ fn sweep_targets(sweep: &Sweep, checks: &mut Vec<TargetCheck>) {
             measured: format!("{ratio:.2}x"),
             interval_95: interval,
             verdict: Verdict::of_ratio(ratio, interval, 1.0 / 3.0),
+            cpu_decides: None,
         });
     }
 }
@@ -460,15 +651,24 @@ fn ms(us: f64) -> String {
     format!("{:.3}", us / 1000.0)
 }
 
+/// A CPU-per-call median in ms, with the calls that had no figure.
+fn cpu_cell(cpu: Option<CpuSummary>) -> String {
+    match cpu {
+        None => "-".into(),
+        Some(c) if c.missing > 0 => format!("{} ({} missing)", ms(c.p50_us), c.missing),
+        Some(c) => ms(c.p50_us),
+    }
+}
+
 fn latency_table(out: &mut String, rows: &[LatencyRow]) {
     let _ = writeln!(
         out,
-        "| client | server | model | wire | payload | size | p50 ms | p90 ms | p99 ms | max ms | MB/s | p50 / TCP |\n|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|"
+        "| client | server | model | wire | payload | size | p50 ms | p90 ms | p99 ms | max ms | MB/s | p50 / TCP | server CPU ms/call | client CPU ms/call |\n|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for r in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {}+{} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2}x |",
+            "| {} | {} | {} | {}+{} | {} | {} | {} | {} | {} | {} | {:.0} | {:.2}x | {} | {} |",
             r.client,
             r.server,
             r.model,
@@ -481,7 +681,9 @@ fn latency_table(out: &mut String, rows: &[LatencyRow]) {
             ms(r.summary.p99_us),
             ms(r.summary.max_us),
             r.mb_per_s,
-            r.ratio_to_tcp
+            r.ratio_to_tcp,
+            cpu_cell(r.server_cpu),
+            cpu_cell(r.client_cpu)
         );
     }
 }
@@ -574,7 +776,7 @@ fn zlib_table(out: &mut String, report: &BenchReport) {
 fn large_payloads(out: &mut String, report: &BenchReport) {
     let _ = writeln!(
         out,
-        "\n## Large payloads: Rust client -> every server\n\nOne pass per wire and payload, one after another. In a pass every server runs at once next to the raw TCP floor (the `tcp` rows: the same payload bytes, no Thrift), and each round sends one ping to each of them in turn; each p50 / TCP is to the floor of its own pass.\n"
+        "\n## Large payloads: Rust client -> every server\n\nOne pass per wire and payload, one after another. In a pass every server runs at once next to the raw TCP floor (the `tcp` rows: the same payload bytes, no Thrift), and each round sends one ping to each of them in turn; each p50 / TCP is to the floor of its own pass.\n\nCPU per call, medians: *server CPU* is the server process's time on a CPU during the call (every thread, user and kernel, from `/proc/<pid>/task/*/schedstat` read just before the call and again once the server has gone idle after it; the `tcp` rows: the floor's server process, i.e. what the kernel alone costs to move the bytes); *client CPU* is the Rust client's (the bench thread's `CLOCK_THREAD_CPUTIME_ID` around the call). \"missing\": calls without a figure (a server thread gone during the call, or a server still busy 20 ms after it).\n"
     );
     if !report.passes.is_empty() {
         let _ = writeln!(
@@ -667,7 +869,7 @@ pub fn markdown(report: &BenchReport) -> String {
             t.target,
             t.measured,
             interval,
-            t.verdict.label()
+            t.verdict_text()
         );
     }
     // A run of the sweep alone (--sweep) has no rows for the other sections.
@@ -677,9 +879,26 @@ pub fn markdown(report: &BenchReport) -> String {
     if !report.client_side.is_empty() {
         let _ = writeln!(
             out,
-            "\n## Client side: every client -> Rust server (threaded)\n"
+            "\n## Client side: every client -> Rust server (threaded)\n\nEach client's own `--json` call records: latency as the client saw it, and *client CPU*, the client process's CPU time for the call (its `cpu_ns`, `CLOCK_PROCESS_CPUTIME_ID` around the call: every thread, user and kernel; \"-\" for a client that does not report it). The clients take turns in chunks of rounds, each chunk a `ping` run and an `output` run."
         );
-        latency_table(&mut out, &report.client_side);
+        for (call, words) in [
+            ("ping", "a short reply (`receive len: N`)"),
+            (
+                "output",
+                "a reply as large as the payload (`You said: <msg>`): the clients' read path",
+            ),
+        ] {
+            let rows: Vec<LatencyRow> = report
+                .client_side
+                .iter()
+                .filter(|r| r.call == call)
+                .cloned()
+                .collect();
+            if !rows.is_empty() {
+                let _ = writeln!(out, "\n### {call}: {words}\n");
+                latency_table(&mut out, &rows);
+            }
+        }
     }
     if !report.throughput.is_empty() {
         let _ = writeln!(
@@ -810,6 +1029,7 @@ mod tests {
             model: model.into(),
             protocol: "compact".into(),
             transport: "buffered".into(),
+            call: "ping".into(),
             payload: "alnum".into(),
             size,
             summary: Summary {
@@ -822,7 +1042,59 @@ mod tests {
             mb_per_s: 0.0,
             ratio_to_tcp: p50 / 100.0,
             samples_us: Vec::new(),
+            server_cpu: None,
+            client_cpu: None,
+            server_cpu_us: Vec::new(),
+            client_cpu_us: Vec::new(),
         }
+    }
+
+    /// 60 figures spread evenly over `centre` +- 20 %, in microseconds, in
+    /// a shuffled order (few, so the debug build's bootstrap stays quick).
+    fn spread(centre: f64) -> Vec<f64> {
+        (0..60)
+            .map(|i| centre * (0.8 + 0.4 * f64::from((i * 37) % 60) / 60.0))
+            .collect()
+    }
+
+    /// `r` with these latencies and server and client CPU figures (µs).
+    fn with_figures(
+        mut r: LatencyRow,
+        latency: Option<Vec<f64>>,
+        server_cpu: Option<Vec<f64>>,
+        client_cpu: Option<Vec<f64>>,
+    ) -> LatencyRow {
+        let summary = |us: &[f64]| {
+            let calls: Vec<Option<std::time::Duration>> = us
+                .iter()
+                .map(|u| Some(std::time::Duration::from_secs_f64(u / 1e6)))
+                .collect();
+            CpuSummary::of(&calls).map(|(s, _)| s)
+        };
+        if let Some(us) = latency {
+            let calls: Vec<std::time::Duration> = us
+                .iter()
+                .map(|u| std::time::Duration::from_secs_f64(u / 1e6))
+                .collect();
+            r.summary = Summary::of(&calls).expect("samples");
+            r.samples_us = us;
+        }
+        if let Some(us) = server_cpu {
+            r.server_cpu = summary(&us);
+            r.server_cpu_us = us;
+        }
+        if let Some(us) = client_cpu {
+            r.client_cpu = summary(&us);
+            r.client_cpu_us = us;
+        }
+        r
+    }
+
+    fn check<'a>(checks: &'a [TargetCheck], needle: &str) -> &'a TargetCheck {
+        checks
+            .iter()
+            .find(|c| c.target.contains(needle))
+            .unwrap_or_else(|| panic!("no check for {needle}: {checks:#?}"))
     }
 
     fn report() -> BenchReport {
@@ -983,6 +1255,166 @@ mod tests {
         assert!(json_at < cb_at, "{md}");
     }
 
+    /// rs and cpp threaded at 1 MiB on compact+buffered with these
+    /// latencies and server CPU figures (µs, each spread +- 20 %).
+    fn rs_against_cpp(latency: (f64, f64), cpu: Option<(f64, f64)>) -> Vec<TargetCheck> {
+        let mut r = report();
+        r.latency = vec![
+            with_figures(
+                row("rs", "rs", "threaded", 1 << 20, 0.0),
+                Some(spread(latency.0)),
+                cpu.map(|c| spread(c.0)),
+                None,
+            ),
+            with_figures(
+                row("rs", "cpp", "threaded", 1 << 20, 0.0),
+                Some(spread(latency.1)),
+                cpu.map(|c| spread(c.1)),
+                None,
+            ),
+        ];
+        check_targets(&r)
+    }
+
+    #[test]
+    fn a_latency_target_within_noise_is_decided_by_cpu_per_call() {
+        let target = "Rust server p50 < cpp threaded p50, 1 MiB compact+buffered";
+        // Both at the floor, 140 vs 141 µs: the latencies cannot tell.
+        // The Rust server spends 70 µs of CPU per call, C++ 100.
+        let checks = rs_against_cpp((140.0, 141.0), Some((70.0, 100.0)));
+        let c = check(&checks, target);
+        assert_eq!(c.verdict, Verdict::Met, "{c:?}");
+        let decided = c.cpu_decides.expect("CPU decided it");
+        assert!((decided.ratio - 0.70).abs() < 0.02, "{decided:?}");
+        assert!(
+            c.verdict_text()
+                .starts_with("within noise; CPU decides: yes (0.70x, 0."),
+            "{}",
+            c.verdict_text()
+        );
+        // The latency interval is still the latencies'.
+        let (lo, hi) = c.interval_95.expect("interval");
+        assert!(lo < 1.0 && 1.0 < hi, "{c:?}");
+        // CPU the other way round: decided against.
+        let checks = rs_against_cpp((140.0, 141.0), Some((100.0, 70.0)));
+        let c = check(&checks, target);
+        assert_eq!(c.verdict, Verdict::Missed);
+        assert!(
+            c.verdict_text().contains("CPU decides: **no** (1.4"),
+            "{}",
+            c.verdict_text()
+        );
+        // No CPU figure: it stays within noise, and says nothing more.
+        let checks = rs_against_cpp((140.0, 141.0), None);
+        let c = check(&checks, target);
+        assert_eq!((c.verdict, c.cpu_decides), (Verdict::WithinNoise, None));
+        assert_eq!(c.verdict_text(), "within noise");
+        // Latencies that do tell: CPU is not asked, even when it disagrees.
+        let checks = rs_against_cpp((100.0, 160.0), Some((100.0, 70.0)));
+        let c = check(&checks, target);
+        assert_eq!((c.verdict, c.cpu_decides), (Verdict::Met, None));
+        assert_eq!(c.verdict_text(), "yes");
+    }
+
+    #[test]
+    fn the_server_cpu_target_is_0_8x_with_an_interval() {
+        let target =
+            "Rust threaded server CPU per call <= 0.8x C++ threaded's, 1 MiB compact+buffered";
+        let verdict = |rs: f64, cpp: f64| {
+            let checks = rs_against_cpp((140.0, 141.0), Some((rs, cpp)));
+            check(&checks, target).verdict
+        };
+        assert_eq!(verdict(60.0, 100.0), Verdict::Met);
+        assert_eq!(verdict(80.0, 100.0), Verdict::WithinNoise);
+        assert_eq!(verdict(100.0, 100.0), Verdict::Missed);
+        // Without figures the target is shown as not measured.
+        let checks = rs_against_cpp((140.0, 141.0), None);
+        let c = check(&checks, target);
+        assert_eq!(
+            (c.verdict, c.measured.as_str()),
+            (Verdict::NotMeasured, "no figure")
+        );
+    }
+
+    #[test]
+    fn the_client_cpu_targets_cover_ping_and_output() {
+        let mut r = report();
+        let output = |mut r: LatencyRow| {
+            r.call = "output".into();
+            r
+        };
+        r.client_side = vec![
+            with_figures(
+                row("rs", "rs", "threaded", 1 << 20, 140.0),
+                None,
+                None,
+                Some(spread(50.0)),
+            ),
+            with_figures(
+                row("cpp", "rs", "threaded", 1 << 20, 150.0),
+                None,
+                None,
+                Some(spread(80.0)),
+            ),
+            // The output series: Rust's read path slower than C++'s.
+            output(with_figures(
+                row("rs", "rs", "threaded", 1 << 20, 300.0),
+                None,
+                None,
+                Some(spread(200.0)),
+            )),
+            output(with_figures(
+                row("cpp", "rs", "threaded", 1 << 20, 250.0),
+                None,
+                None,
+                Some(spread(120.0)),
+            )),
+        ];
+        let checks = check_targets(&r);
+        let c = check(
+            &checks,
+            "Rust client CPU per call <= C++ client's against the Rust server, ping, 1 MiB",
+        );
+        assert_eq!(c.verdict, Verdict::Met, "{c:?}");
+        let c = check(
+            &checks,
+            "Rust client CPU per call <= C++ client's against the Rust server, output, 1 MiB",
+        );
+        assert_eq!(c.verdict, Verdict::Missed, "{c:?}");
+        // The latency target stays on the ping series (140 vs 150).
+        assert_eq!(
+            check(&checks, "Rust client p50 <= C++").verdict,
+            Verdict::Met
+        );
+        // A C++ client that reports no cpu_ns: not measured.
+        r.client_side[1].client_cpu = None;
+        let checks = check_targets(&r);
+        let c = check(
+            &checks,
+            "Rust client CPU per call <= C++ client's against the Rust server, ping",
+        );
+        assert_eq!(c.verdict, Verdict::NotMeasured);
+        r.targets = checks;
+        let md = markdown(&r);
+        for needle in [
+            "### ping: a short reply",
+            "### output: a reply as large as the payload",
+            "| cpp | rs | threaded | compact+buffered | alnum | 1 MiB | 0.250 |",
+            "| not measured |",
+        ] {
+            assert!(md.contains(needle), "no {needle:?} in\n{md}");
+        }
+        // The CPU columns: no server figure on the client side, the
+        // client's median (the 30th of 60 figures spread over 160-240 µs).
+        let rs_output = md
+            .lines()
+            .find(|l| {
+                l.starts_with("| rs | rs | threaded | compact+buffered | alnum | 1 MiB | 0.300 |")
+            })
+            .expect("the Rust client's output row");
+        assert!(rs_output.ends_with("| - | 0.199 |"), "{rs_output}");
+    }
+
     fn sweep_row(model: &str, server: &str, connections: usize, rate: f64, p99: f64) -> SweepRow {
         SweepRow {
             server: server.into(),
@@ -1108,6 +1540,9 @@ mod tests {
         }"#;
         let r: BenchReport = serde_json::from_str(old).expect("an old bench.json");
         assert_eq!(r.baseline[0].payload, "alnum");
+        assert_eq!(r.baseline[0].call, "ping");
+        assert_eq!(r.baseline[0].server_cpu, None);
+        assert_eq!(r.targets[0].cpu_decides, None);
         assert!(r.passes.is_empty());
         assert_eq!(r.targets[0].verdict, Verdict::WithinNoise);
         assert!(markdown(&r).contains("### compact+buffered, random alphanumeric payload"));

@@ -11,14 +11,15 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use thrift_frame_bench::baseline::RawTcp;
+use thrift_frame_bench::cpu;
 use thrift_frame_bench::measure::{self, output_throughput, ping_once, Payload};
-use thrift_frame_bench::peers::{PeerServer, Peers};
+use thrift_frame_bench::peers::{ClientCall, PeerServer, Peers};
 use thrift_frame_bench::pinning::{pin_this_thread, Pinning};
 use thrift_frame_bench::report::{
     self, BenchReport, LatencyRow, Machine, PassRow, Reconnect, RssRow, Sweep, SweepRow,
     ThroughputRow,
 };
-use thrift_frame_bench::stats::Summary;
+use thrift_frame_bench::stats::{CpuSummary, Summary};
 use thrift_frame_bench::sweep::{self, Load};
 use thrift_frame_bench::{plot, reconnect};
 use thrift_frame_cli::payload::{self, PayloadKind};
@@ -141,6 +142,9 @@ const WIRES: [Wire; 6] = [
 ];
 const CONCURRENCY: [usize; 3] = [1, 4, 16];
 const CLIENTS: [&str; 4] = ["rs", "cpp", "go", "py"];
+/// The client-side series: `ping` (a short reply) and `output` (a reply as
+/// large as the payload).
+const CLIENT_CALLS: [&str; 2] = ["ping", "output"];
 /// Client side: rounds per client process, and its uncounted first rounds.
 const CLIENT_CHUNK_ROUNDS: usize = 10;
 const CLIENT_CHUNK_WARMUP: usize = 3;
@@ -192,28 +196,66 @@ fn serves(peer: &str, model: &str, transport: &str) -> bool {
     not_served(peer, model, transport).is_none()
 }
 
+/// The timed calls of one cell: each call's latency, and the server's and
+/// the client's CPU time for it where there is a figure.
+#[derive(Debug, Default)]
+struct Cell {
+    latency: Vec<Duration>,
+    server_cpu: Vec<Option<Duration>>,
+    client_cpu: Vec<Option<Duration>>,
+}
+
+impl Cell {
+    fn push(
+        &mut self,
+        latency: Duration,
+        server_cpu: Option<Duration>,
+        client_cpu: Option<Duration>,
+    ) {
+        self.latency.push(latency);
+        self.server_cpu.push(server_cpu);
+        self.client_cpu.push(client_cpu);
+    }
+
+    /// A peer client's calls: their latencies and `cpu_ns`, no server figure.
+    fn extend_client(&mut self, calls: &[ClientCall]) {
+        for call in calls {
+            self.push(call.latency, None, call.cpu);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn latency_row(
     client: &str,
     server: &str,
     model: &str,
+    call: &str,
     wire: &Wire,
     size: usize,
-    samples: &[Duration],
+    cell: &Cell,
     tcp_p50_us: f64,
 ) -> Result<LatencyRow> {
-    let summary = Summary::of(samples).context("no samples")?;
+    let summary = Summary::of(&cell.latency).context("no samples")?;
+    let server_cpu = CpuSummary::of(&cell.server_cpu);
+    let client_cpu = CpuSummary::of(&cell.client_cpu);
     Ok(LatencyRow {
         client: client.into(),
         server: server.into(),
         model: model.into(),
         protocol: wire.protocol.into(),
         transport: wire.transport.into(),
+        call: call.into(),
         payload: wire.payload.label().into(),
         size,
         summary,
         mb_per_s: summary.mb_per_s(size),
         ratio_to_tcp: summary.p50_us / tcp_p50_us,
-        samples_us: samples.iter().map(|d| d.as_secs_f64() * 1e6).collect(),
+        samples_us: cell.latency.iter().map(|d| d.as_secs_f64() * 1e6).collect(),
+        server_cpu: server_cpu.as_ref().map(|(s, _)| *s),
+        server_cpu_us: server_cpu.map(|(_, us)| us).unwrap_or_default(),
+        client_cpu: client_cpu.as_ref().map(|(s, _)| *s),
+        client_cpu_us: client_cpu.map(|(_, us)| us).unwrap_or_default(),
     })
 }
 
@@ -392,10 +434,11 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     // This thread is the Rust client of the latency cells.
     let pinned = client_cpu.map(pin_this_thread).transpose()?;
     let mut raw = raw_tcp_process(server_cpu)?;
+    let raw_pid = raw.server_pid();
     // (wire index, size) -> raw TCP samples of that wire's pass.
-    let mut tcp_samples: BTreeMap<(usize, usize), Vec<Duration>> = BTreeMap::new();
+    let mut tcp_samples: BTreeMap<(usize, usize), Cell> = BTreeMap::new();
     // (server index, wire index, size) -> samples.
-    let mut samples: BTreeMap<(usize, usize, usize), Vec<Duration>> = BTreeMap::new();
+    let mut samples: BTreeMap<(usize, usize, usize), Cell> = BTreeMap::new();
     // (peer, model) -> peak RSS in KiB: over the judged passes, over all.
     let mut rss: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut rss_any: BTreeMap<(String, String), u64> = BTreeMap::new();
@@ -437,10 +480,20 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
                 let measured = round >= warmup;
                 for k in 0..slots {
                     let slot = (round + k) % slots;
+                    // Each timed call between two CPU snapshots of its
+                    // server, taken while it is idle (see thrift_frame_bench::cpu).
                     if slot == targets.len() {
-                        let t = raw.exchange(payload.as_bytes())?;
+                        let before = raw_pid.filter(|_| measured).and_then(cpu::before_call);
+                        let (t, client_cpu) =
+                            cpu::on_this_thread(|| raw.exchange(payload.as_bytes()));
+                        let t = t?;
                         if measured {
-                            tcp_samples.entry((wire_index, *size)).or_default().push(t);
+                            let server_cpu =
+                                raw_pid.and_then(|pid| cpu::after_call(pid, before.as_ref()));
+                            tcp_samples
+                                .entry((wire_index, *size))
+                                .or_default()
+                                .push(t, server_cpu, client_cpu);
                         }
                         continue;
                     }
@@ -449,7 +502,15 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
                         continue;
                     }
                     let reconnects = target.client.stats().reconnects;
-                    let t = match ping_once(&mut target.client, payload) {
+                    let pid = target.server.pid();
+                    let before = if measured {
+                        cpu::before_call(pid)
+                    } else {
+                        None
+                    };
+                    let (t, client_cpu) =
+                        cpu::on_this_thread(|| ping_once(&mut target.client, payload));
+                    let t = match t {
                         Ok(t) => t,
                         Err(e) if !wire.judged => {
                             notes.push(format!(
@@ -466,6 +527,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
                         }
                     };
                     if measured {
+                        let server_cpu = cpu::after_call(pid, before.as_ref());
                         target.timed += 1;
                         if target.client.stats().reconnects > reconnects {
                             target.retried += 1;
@@ -473,7 +535,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
                         samples
                             .entry((target.server_index, wire_index, *size))
                             .or_default()
-                            .push(t);
+                            .push(t, server_cpu, client_cpu);
                     }
                 }
             }
@@ -529,15 +591,15 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     let mut tcp_p50 = BTreeMap::new();
     for (wire_index, wire) in WIRES.iter().enumerate() {
         for size in SIZES {
+            let empty = Cell::default();
             let row = latency_row(
                 "tcp",
                 "tcp",
                 "-",
+                "ping",
                 wire,
                 size,
-                tcp_samples
-                    .get(&(wire_index, size))
-                    .map_or(&[][..], Vec::as_slice),
+                tcp_samples.get(&(wire_index, size)).unwrap_or(&empty),
                 1.0,
             )?;
             tcp_p50.insert((wire_index, size), row.summary.p50_us);
@@ -556,6 +618,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
                         "rs",
                         peer,
                         model,
+                        "ping",
                         wire,
                         size,
                         cell,
@@ -571,7 +634,10 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     // turns in chunks of CLIENT_CHUNK_ROUNDS rounds (each a fresh process
     // whose first CLIENT_CHUNK_WARMUP rounds, connect included, are not
     // counted), the first one rotating: noise spreads over all of them.
-    let mut client_samples: BTreeMap<(usize, usize), Vec<Duration>> = BTreeMap::new();
+    // Each client runs a ping chunk and an output chunk (replies as large
+    // as the payload: its read path) in turn, which one first alternating
+    // with the chunk.
+    let mut client_samples: BTreeMap<(usize, usize, usize), Cell> = BTreeMap::new();
     let server = peers.start_server_on(
         server_cpu,
         "rs",
@@ -585,33 +651,38 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     let chunks = plan.calls.div_ceil(CLIENT_CHUNK_ROUNDS).max(1);
     for chunk in 0..chunks {
         bar.set_message(format!(
-            "client side: every client -> rs, chunk {}/{chunks}",
+            "client side: every client -> rs, ping and output, chunk {}/{chunks}",
             chunk + 1
         ));
         for k in 0..CLIENTS.len() {
             let client_index = (chunk + k) % CLIENTS.len();
-            let by_size = peers.client_latencies(
-                client_cpu,
-                CLIENTS[client_index],
-                &[
-                    "--port",
-                    &port,
-                    "--protocol",
-                    "compact",
-                    "--transport",
-                    "buffered",
-                    "--sizes",
-                    sizes,
-                    "--rounds",
-                    &rounds,
-                ],
-                CLIENT_CHUNK_WARMUP as u64 + 1,
-            )?;
-            for (size, mine) in by_size {
-                client_samples
-                    .entry((client_index, size))
-                    .or_default()
-                    .extend(mine);
+            for j in 0..CLIENT_CALLS.len() {
+                let call_index = (chunk + j) % CLIENT_CALLS.len();
+                let by_size = peers.client_latencies(
+                    client_cpu,
+                    CLIENTS[client_index],
+                    &[
+                        "--port",
+                        &port,
+                        "--protocol",
+                        "compact",
+                        "--transport",
+                        "buffered",
+                        "--call",
+                        CLIENT_CALLS[call_index],
+                        "--sizes",
+                        sizes,
+                        "--rounds",
+                        &rounds,
+                    ],
+                    CLIENT_CHUNK_WARMUP as u64 + 1,
+                )?;
+                for (size, mine) in by_size {
+                    client_samples
+                        .entry((call_index, client_index, size))
+                        .or_default()
+                        .extend_client(&mine);
+                }
             }
         }
         bar.inc(1);
@@ -620,7 +691,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
     // Throughput is about using every CPU: unpinned from here on.
     drop(pinned);
     let mut client_side = Vec::new();
-    for ((client_index, size), mine) in &client_samples {
+    for ((call_index, client_index, size), mine) in &client_samples {
         // Measured apart from the floor: its ratio is to the floor of the
         // compact+buffered pass (WIRES[0]), a rougher figure than the
         // servers' ratios.
@@ -629,6 +700,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
             CLIENTS[*client_index],
             "rs",
             "threaded",
+            CLIENT_CALLS[*call_index],
             &WIRES[0],
             *size,
             mine,
