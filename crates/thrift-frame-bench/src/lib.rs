@@ -22,11 +22,14 @@
 //! process's CPU time for the call and the Rust client's ([`cpu`]); the
 //! peers' clients report their own (`cpu_ns`) in the client-side cells,
 //! which run a `ping` and an `output` series (replies of 128 KiB to
-//! 1 MiB: the clients' read path).
+//! 1 MiB: the clients' read path). The Rust and C++ threaded servers'
+//! instructions per call are counted under callgrind ([`callgrind`]),
+//! which machine noise does not move.
 //!
 //! - [`baseline`]: the raw TCP exchange.
 //! - [`cpu`]: CPU time per call of a server process (schedstat) and of
 //!   this thread.
+//! - [`callgrind`]: instructions per call under `valgrind --tool=callgrind`.
 //! - [`measure`]: latency and throughput through the Rust client library.
 //! - [`peers`]: peer servers and clients as processes (via interop/matrix.toml).
 //! - [`pinning`]: clients on one CPU, servers on another, for the latency cells.
@@ -38,6 +41,7 @@
 //! Nothing here asserts on time; the figures are reported as ratios.
 
 pub mod baseline;
+pub mod callgrind;
 pub mod cpu;
 mod error;
 pub mod measure;

@@ -95,7 +95,7 @@ impl Peers {
     }
 
     /// `peer`'s server with `--port <port> --server <model>` and `args`,
-    /// for a caller that runs it under something.
+    /// for a caller that runs it under something (see [`crate::callgrind`]).
     pub fn server_command(
         &self,
         peer: &str,

@@ -176,7 +176,7 @@ pub enum Verdict {
     /// difference is within this run's noise, so the run cannot tell.
     WithinNoise,
     /// The run has no figure to judge by (a client that reports no
-    /// `cpu_ns`): shown, not judged.
+    /// `cpu_ns`, callgrind that could not run): shown, not judged.
     NotMeasured,
 }
 
@@ -312,7 +312,64 @@ pub struct BenchReport {
     /// The connection sweep (absent from files written before it).
     #[serde(default)]
     pub sweep: Option<Sweep>,
+    /// Instructions per call under callgrind (absent from files written
+    /// before it, and from a run of the sweep alone).
+    #[serde(default)]
+    pub callgrind: Option<Callgrind>,
     pub targets: Vec<TargetCheck>,
+}
+
+/// Instructions one server executed per call under callgrind, on one wire
+/// at one size (see [`crate::callgrind`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstructionsRow {
+    pub server: String,
+    pub model: String,
+    pub protocol: String,
+    pub transport: String,
+    pub size: usize,
+    /// Counted calls (after the warm-up ones).
+    pub calls: usize,
+    /// Instructions (callgrind's `Ir`) of the server process over the
+    /// counted calls: every thread, user space only.
+    pub instructions: u64,
+}
+
+impl InstructionsRow {
+    pub fn per_call(&self) -> f64 {
+        self.instructions as f64 / self.calls.max(1) as f64
+    }
+}
+
+/// The callgrind section: which servers ran, how many calls, and the rows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Callgrind {
+    /// Warm-up and counted pings per server, wire and size.
+    pub warmup: usize,
+    pub calls: usize,
+    /// Wall time of the section, starting the servers included.
+    pub seconds: f64,
+    pub rows: Vec<InstructionsRow>,
+    /// Servers or cells without figures, and why.
+    pub notes: Vec<String>,
+}
+
+impl Callgrind {
+    /// The row of `server` `model` on `protocol`+`transport` at `size`.
+    pub fn cell(
+        &self,
+        server: &str,
+        model: &str,
+        wire: (&str, &str),
+        size: usize,
+    ) -> Option<&InstructionsRow> {
+        self.rows.iter().find(|r| {
+            r.server == server
+                && r.model == model
+                && (r.protocol.as_str(), r.transport.as_str()) == wire
+                && r.size == size
+        })
+    }
 }
 
 /// The `ping` row of `client` -> `server` `model` on `pass` (protocol,
@@ -486,6 +543,9 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
             }
         }
     }
+    if let Some(callgrind) = &report.callgrind {
+        instruction_targets(callgrind, &sizes, &mut checks);
+    }
     for &size in &sizes {
         let rs = find(&report.client_side, "rs", "rs", "threaded", cb, size);
         let cpp = find(&report.client_side, "cpp", "rs", "threaded", cb, size);
@@ -541,6 +601,44 @@ pub fn check_targets(report: &BenchReport) -> Vec<TargetCheck> {
         });
     }
     checks
+}
+
+/// Callgrind instructions per call, Rust threaded server <= 0.8x C++
+/// threaded's on both judged wires at every size of the run: a plain
+/// ratio (the counts do not depend on the machine's noise). A cell
+/// without both figures is "not measured".
+fn instruction_targets(callgrind: &Callgrind, sizes: &[usize], checks: &mut Vec<TargetCheck>) {
+    for wire in [("compact", "buffered"), ("binary", "framed")] {
+        for &size in sizes {
+            let target = format!(
+                "Rust threaded server instructions per call (callgrind) <= 0.8x C++ threaded's, {} {}+{}",
+                size_label(size),
+                wire.0,
+                wire.1
+            );
+            let rs = callgrind.cell("rs", "threaded", wire, size);
+            let cpp = callgrind.cell("cpp", "threaded", wire, size);
+            checks.push(match (rs, cpp) {
+                (Some(rs), Some(cpp)) if cpp.instructions > 0 => {
+                    let ratio = rs.per_call() / cpp.per_call();
+                    TargetCheck {
+                        target,
+                        measured: format!("{ratio:.2}x"),
+                        interval_95: None,
+                        verdict: Verdict::of_ratio(ratio, None, 0.8),
+                        cpu_decides: None,
+                    }
+                }
+                _ => TargetCheck {
+                    target,
+                    measured: "no figure".into(),
+                    interval_95: None,
+                    verdict: Verdict::NotMeasured,
+                    cpu_decides: None,
+                },
+            });
+        }
+    }
 }
 
 /// The non-blocking model's targets in the connection sweep.
@@ -876,6 +974,9 @@ pub fn markdown(report: &BenchReport) -> String {
     if !report.baseline.is_empty() {
         large_payloads(&mut out, report);
     }
+    if let Some(callgrind) = &report.callgrind {
+        instructions_section(&mut out, callgrind);
+    }
     if !report.client_side.is_empty() {
         let _ = writeln!(
             out,
@@ -951,6 +1052,55 @@ pub fn markdown(report: &BenchReport) -> String {
         }
     }
     out
+}
+
+/// Instructions per call under callgrind, with each server's ratio to the
+/// C++ threaded server's on the same wire and size.
+fn instructions_section(out: &mut String, callgrind: &Callgrind) {
+    let _ = writeln!(
+        out,
+        "\n## Instructions per call under callgrind\n\nThe Rust and C++ `ping-server --server threaded` under `valgrind --tool=callgrind`, each called by the Rust client: per wire and size {} warm-up pings, then the counters zeroed (`vgdb --pid <pid> zero`), {} counted pings, a dump (`dump`), and its `totals:` line divided by the calls. Every thread of the server is in the count. Instruction counts do not depend on the machine's noise, but they are user space only: the kernel's copies of the bytes (recv, send) and its page faults, which the CPU columns above include, are not in them. glibc runs with `rep movsb`/`rep stosb` off (`GLIBC_TUNABLES`): callgrind counts those once per byte, so copies outweighed all else ten to one and one copy more or less (depending on how the bytes arrived) swung a count by 10-40 % between runs; its vector loops count what they execute (about one instruction per 10 bytes copied). ({:.0} s)\n",
+        callgrind.warmup, callgrind.calls, callgrind.seconds
+    );
+    if !callgrind.rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "| server | model | wire | size | calls | instructions per call | / C++ threaded |\n|---|---|---|---|---:|---:|---:|"
+        );
+        for r in &callgrind.rows {
+            let cpp = callgrind
+                .cell("cpp", "threaded", (&r.protocol, &r.transport), r.size)
+                .filter(|c| c.instructions > 0)
+                .map_or_else(
+                    || "-".into(),
+                    |c| format!("{:.2}x", r.per_call() / c.per_call()),
+                );
+            let _ = writeln!(
+                out,
+                "| {} | {} | {}+{} | {} | {} | {:.0} | {} |",
+                r.server,
+                r.model,
+                r.protocol,
+                r.transport,
+                size_label(r.size),
+                r.calls,
+                r.per_call(),
+                cpp
+            );
+        }
+    }
+    if !callgrind.notes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            callgrind
+                .notes
+                .iter()
+                .map(|n| format!("- {n}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }
 
 fn sweep_section(out: &mut String, sweep: &Sweep) {
@@ -1127,6 +1277,7 @@ mod tests {
             }),
             rss: vec![],
             sweep: None,
+            callgrind: None,
             targets: vec![],
         }
     }
@@ -1415,6 +1566,83 @@ mod tests {
         assert!(rs_output.ends_with("| - | 0.199 |"), "{rs_output}");
     }
 
+    fn instructions(
+        server: &str,
+        wire: (&str, &str),
+        size: usize,
+        per_call: u64,
+    ) -> InstructionsRow {
+        InstructionsRow {
+            server: server.into(),
+            model: "threaded".into(),
+            protocol: wire.0.into(),
+            transport: wire.1.into(),
+            size,
+            calls: 10,
+            instructions: per_call * 10,
+        }
+    }
+
+    #[test]
+    fn instruction_targets_are_plain_ratios_and_missing_cells_are_not_measured() {
+        let mut r = report();
+        let (cb, bf) = (("compact", "buffered"), ("binary", "framed"));
+        r.callgrind = Some(Callgrind {
+            warmup: 3,
+            calls: 10,
+            seconds: 9.0,
+            rows: vec![
+                instructions("rs", cb, 1 << 20, 1_200_000),
+                instructions("cpp", cb, 1 << 20, 1_600_000),
+                instructions("rs", bf, 1 << 20, 1_000_000),
+                instructions("cpp", bf, 1 << 20, 1_100_000),
+            ],
+            notes: vec!["cpp threaded, binary+framed at 128 KiB: no figure: refused.".into()],
+        });
+        let checks = check_targets(&r);
+        let cb_check = check(
+            &checks,
+            "instructions per call (callgrind) <= 0.8x C++ threaded's, 1 MiB compact+buffered",
+        );
+        assert_eq!(
+            (cb_check.verdict, cb_check.measured.as_str()),
+            (Verdict::Met, "0.75x")
+        );
+        assert_eq!(cb_check.interval_95, None, "deterministic: no interval");
+        let bf_check = check(
+            &checks,
+            "instructions per call (callgrind) <= 0.8x C++ threaded's, 1 MiB binary+framed",
+        );
+        assert_eq!(
+            (bf_check.verdict, bf_check.measured.as_str()),
+            (Verdict::Missed, "0.91x")
+        );
+        // The C++ cell is gone: not measured.
+        r.callgrind.as_mut().expect("section").rows.pop();
+        let checks = check_targets(&r);
+        let bf_check = check(
+            &checks,
+            "instructions per call (callgrind) <= 0.8x C++ threaded's, 1 MiB binary+framed",
+        );
+        assert_eq!(bf_check.verdict, Verdict::NotMeasured);
+        r.targets = checks;
+        let md = markdown(&r);
+        for needle in [
+            "## Instructions per call under callgrind",
+            "user space only",
+            "| rs | threaded | compact+buffered | 1 MiB | 10 | 1200000 | 0.75x |",
+            "| rs | threaded | binary+framed | 1 MiB | 10 | 1000000 | - |",
+            "- cpp threaded, binary+framed at 128 KiB: no figure: refused.",
+        ] {
+            assert!(md.contains(needle), "no {needle:?} in\n{md}");
+        }
+        // A run without the section (the sweep alone) has no such targets.
+        r.callgrind = None;
+        assert!(!check_targets(&r)
+            .iter()
+            .any(|c| c.target.contains("callgrind")));
+    }
+
     fn sweep_row(model: &str, server: &str, connections: usize, rate: f64, p99: f64) -> SweepRow {
         SweepRow {
             server: server.into(),
@@ -1542,6 +1770,7 @@ mod tests {
         assert_eq!(r.baseline[0].payload, "alnum");
         assert_eq!(r.baseline[0].call, "ping");
         assert_eq!(r.baseline[0].server_cpu, None);
+        assert!(r.callgrind.is_none());
         assert_eq!(r.targets[0].cpu_decides, None);
         assert!(r.passes.is_empty());
         assert_eq!(r.targets[0].verdict, Verdict::WithinNoise);

@@ -21,7 +21,7 @@ use thrift_frame_bench::report::{
 };
 use thrift_frame_bench::stats::{CpuSummary, Summary};
 use thrift_frame_bench::sweep::{self, Load};
-use thrift_frame_bench::{plot, reconnect};
+use thrift_frame_bench::{callgrind, plot, reconnect};
 use thrift_frame_cli::payload::{self, PayloadKind};
 use thrift_frame_demo::PingClient;
 use thrift_frame_harness::CommandLine;
@@ -164,6 +164,9 @@ struct Plan {
     sweep_window: Duration,
     sweep_slices: usize,
     restarts: usize,
+    /// Warm-up and counted pings per server, wire and size under callgrind.
+    callgrind_warmup: usize,
+    callgrind_calls: usize,
 }
 
 fn wire_config(protocol: &str, transport: &str) -> Result<WireConfig> {
@@ -349,6 +352,10 @@ fn main() -> Result<()> {
             sweep_window: Duration::from_millis(200),
             sweep_slices: 4,
             restarts: 3,
+            // Two warm-ups: after one, the 128 KiB count still moved by
+            // 15 % between runs (allocator and buffers still settling).
+            callgrind_warmup: 2,
+            callgrind_calls: 3,
         }
     } else {
         Plan {
@@ -361,13 +368,15 @@ fn main() -> Result<()> {
             sweep_window: Duration::from_secs(2),
             sweep_slices: 10,
             restarts: 10,
+            callgrind_warmup: 3,
+            callgrind_calls: 10,
         }
     };
     let started = Instant::now();
     let report = if args.sweep {
         sweep_only(&peers, &plan, args.quick)?
     } else {
-        run(&peers, &plan, args.quick)?
+        run(&peers, &plan, args.quick, &out)?
     };
     let md = report::markdown(&report);
     std::fs::write(
@@ -397,12 +406,12 @@ fn repo_root() -> Result<PathBuf> {
     Ok(root)
 }
 
-fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
+fn run(peers: &Peers, plan: &Plan, quick: bool, out: &Path) -> Result<BenchReport> {
     let steps = WIRES.len() * SIZES.len()
         + plan.calls.div_ceil(CLIENT_CHUNK_ROUNDS).max(1)
         + THROUGHPUT_SERVERS.len() * CONCURRENCY.len()
         + SWEEP_SERVERS.len() * plan.sweep_connections.len()
-        + 1;
+        + 2;
     let bar = ProgressBar::new(steps as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed_precise} {msg}")
@@ -708,6 +717,23 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
         )?);
     }
 
+    // Instructions per call: the Rust and C++ threaded servers under
+    // callgrind, with the compact+buffered pass's payloads.
+    let callgrind_payloads: Vec<(usize, &str)> = SIZES
+        .iter()
+        .copied()
+        .zip(payloads[Payload::Alnum.label()].iter().map(String::as_str))
+        .collect();
+    let callgrind = callgrind::run(
+        peers,
+        &out.join("callgrind"),
+        &callgrind_payloads,
+        plan.callgrind_warmup,
+        plan.callgrind_calls,
+        &|message| bar.set_message(message),
+    );
+    bar.inc(1);
+
     // Small calls from 1, 4 and 16 clients at once.
     let mut throughput = Vec::new();
     for (peer, model) in THROUGHPUT_SERVERS {
@@ -790,6 +816,7 @@ fn run(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
             })
             .collect(),
         sweep: Some(sweep),
+        callgrind: Some(callgrind),
         targets: Vec::new(),
     };
     report.targets = report::check_targets(&report);
@@ -948,6 +975,7 @@ fn sweep_only(peers: &Peers, plan: &Plan, quick: bool) -> Result<BenchReport> {
         reconnect: None,
         rss: Vec::new(),
         sweep: Some(sweep),
+        callgrind: None,
         targets: Vec::new(),
     };
     report.targets = report::check_targets(&report);
