@@ -15,7 +15,7 @@ GENERATED := idl/ping.thrift:crates/thrift-frame-idl/src/generated \
              examples/kv/kv.thrift:examples/kv/src
 
 .PHONY: all deps deps-apt generate check-generated build test test-rust lint fmt \
-        peers peers-check interop interop-ci fault-test deps-faults bench bench-quick bench-sweep bench-smoke docker-test \
+        peers peers-check interop interop-ci fault-test deps-faults deps-bench bench bench-quick bench-sweep bench-smoke docker-test \
         docker-lint fuzz fuzz-smoke clean
 
 all: build
@@ -129,13 +129,26 @@ fault-test: deps-faults peers
 	$(SUDO) target/release/fault-suite $(FAULT_FLAGS)
 
 # --- benchmarks -----------------------------------------------------------
-# Latency, throughput, client comparison and reconnect cost across all peers,
-# next to raw TCP. Results: target/bench/{bench.json,bench.md,*.svg}.
-bench: build peers
+# valgrind: the bench counts the Rust and C++ servers' instructions per call
+# under callgrind (driven through vgdb). Installed only when missing.
+BENCH_APT_PACKAGES := valgrind
+deps-bench:
+	@missing=""; for p in $(BENCH_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing apt packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Latency, CPU and instructions per call, throughput, client comparison and
+# reconnect cost across all peers, next to raw TCP.
+# Results: target/bench/{bench.json,bench.md,*.svg}.
+bench: build peers deps-bench
 	target/release/bench
 
 # A few calls per cell so the benchmark keeps working; its numbers mean little.
-bench-quick: deps peers
+bench-quick: deps peers deps-bench
 	$(CARGO) build --release --bins -q
 	target/release/bench --quick --out target/bench-quick >/dev/null
 	@echo "bench --quick ran; figures in target/bench-quick/bench.md"
