@@ -85,6 +85,12 @@ pub use zlib::{MessageBudget, ZlibReader, ZlibWriter};
 /// connection.
 pub const IO_BUFFER_BYTES: usize = 64 * 1024;
 
+/// Size of the read buffer under binary and compact, buffered and framed:
+/// a small message arrives in one read; of a large string, what came with
+/// its message's first read is copied out of it and the rest is read
+/// straight into the string, so a smaller buffer copies less.
+pub const READ_BUFFER_BYTES: usize = 16 * 1024;
+
 /// A boxed input protocol, as handed to processors and generated clients.
 pub type InputProtocol = Box<dyn TInputProtocol + Send>;
 /// A boxed output protocol, as handed to processors and generated clients.
@@ -435,12 +441,12 @@ impl WireConfig {
                 HeaderExchange::new(HeaderRole::Client, self.header_protocol()),
             )),
             Transport::Buffered => {
-                let transport = BufferedSource::new(reader, IO_BUFFER_BYTES);
+                let transport = BufferedSource::new(reader, READ_BUFFER_BYTES);
                 self.protocol_over(transport)
             }
             Transport::Framed => {
                 let transport =
-                    FramedReader::new(reader, self.limits.max_frame_size, IO_BUFFER_BYTES);
+                    FramedReader::new(reader, self.limits.max_frame_size, READ_BUFFER_BYTES);
                 self.protocol_over(transport)
             }
             Transport::Zlib => {
@@ -494,16 +500,16 @@ impl WireConfig {
         T: ByteSource + Read + Send + 'a,
     {
         match self.protocol {
-            Protocol::Binary => Box::new(Utf8Strings::counting(
+            Protocol::Binary => Box::new(Utf8Strings::restarting(
                 BinaryInputProtocol::new(transport, self.limits),
                 budget,
             )),
-            Protocol::Compact => Box::new(Utf8Strings::counting(
+            Protocol::Compact => Box::new(Utf8Strings::restarting(
                 CompactInputProtocol::new(transport, self.limits),
                 budget,
             )),
             // JSON strings are escaped text, validated as they are decoded.
-            Protocol::Json => Box::new(Utf8Strings::json(
+            Protocol::Json => Box::new(Utf8Strings::restarting(
                 TJsonInputProtocol::new(transport, self.limits),
                 budget,
             )),

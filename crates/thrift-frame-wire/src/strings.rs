@@ -1,4 +1,5 @@
-//! Faster string decoding for every input protocol we build.
+//! SIMD UTF-8 validation for the thrift crate's input protocols, and the
+//! per-message budget restart for every input protocol we build.
 
 use crate::MessageBudget;
 use thrift::protocol::{
@@ -15,8 +16,8 @@ use thrift::protocol::{
 pub struct Utf8Strings<P> {
     inner: P,
     budget: Option<MessageBudget>,
-    /// False for JSON, whose `read_bytes` is base64: its strings are read
-    /// (and validated) by the protocol itself.
+    /// False where the protocol reads (and validates) its strings itself:
+    /// JSON, whose `read_bytes` is base64, and our binary and compact.
     strings_are_bytes: bool,
 }
 
@@ -35,8 +36,9 @@ impl<P> Utf8Strings<P> {
         }
     }
 
-    /// Over JSON: only restarts `budget` at every message.
-    pub fn json(inner: P, budget: Option<MessageBudget>) -> Self {
+    /// Over a protocol that validates its own strings (JSON, and our
+    /// binary and compact readers): only restarts `budget` at every message.
+    pub fn restarting(inner: P, budget: Option<MessageBudget>) -> Self {
         Utf8Strings {
             inner,
             budget,

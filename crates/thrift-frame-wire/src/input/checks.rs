@@ -73,14 +73,84 @@ impl Checks {
     }
 }
 
-/// `bytes` as a string, validated with SIMD where the CPU has it.
+/// `bytes` as a string, validated with SIMD where the CPU has it: first
+/// the longest run of whole ASCII blocks (most payloads are ASCII, and an
+/// OR over 256 bytes at a time is cheaper than full UTF-8 validation),
+/// then the rest, from the first block with a non-ASCII byte, by simdutf8.
 pub(super) fn utf8(bytes: Vec<u8>) -> thrift::Result<String> {
-    match simdutf8::basic::from_utf8(&bytes) {
-        // SAFETY: `bytes` was just validated as UTF-8.
+    let ascii = ascii_blocks(&bytes);
+    match simdutf8::basic::from_utf8(&bytes[ascii..]) {
+        // SAFETY: `bytes[..ascii]` is ASCII and `bytes[ascii..]` (which
+        // starts at a character boundary, after ASCII) was just validated.
         Ok(_) => Ok(unsafe { String::from_utf8_unchecked(bytes) }),
         Err(_) => Err(thrift::Error::Protocol(ProtocolError::new(
             ProtocolErrorKind::InvalidData,
             "string is not valid UTF-8",
         ))),
+    }
+}
+
+const ASCII_BLOCK: usize = 1024;
+
+/// How many bytes at the start of `bytes` are whole ASCII blocks.
+fn ascii_blocks(bytes: &[u8]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { ascii_blocks_avx2(bytes) };
+    }
+    ascii_blocks_portable(bytes)
+}
+
+/// [`ascii_blocks_portable`] compiled for AVX2: 32 bytes per OR.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn ascii_blocks_avx2(bytes: &[u8]) -> usize {
+    ascii_blocks_portable(bytes)
+}
+
+#[inline(always)]
+fn ascii_blocks_portable(bytes: &[u8]) -> usize {
+    let mut ascii = 0;
+    for block in bytes.chunks_exact(ASCII_BLOCK) {
+        if block.iter().fold(0u8, |seen, &b| seen | b) & 0x80 != 0 {
+            break;
+        }
+        ascii += ASCII_BLOCK;
+    }
+    ascii
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_validated_wherever_the_first_non_ascii_byte_is() {
+        let ascii = "a".repeat(3 * ASCII_BLOCK + 17);
+        for at in [
+            0,
+            1,
+            ASCII_BLOCK - 1,
+            ASCII_BLOCK,
+            2 * ASCII_BLOCK + 5,
+            ascii.len(),
+        ] {
+            let mut text = ascii.clone();
+            text.insert_str(at, "é🎓");
+            assert_eq!(utf8(text.clone().into_bytes()).expect("valid"), text);
+            for bad in [
+                &[0xff][..],
+                &[0xc3][..],
+                &[0xe2, 0x28, 0xa1][..],
+                &[0xed, 0xa0, 0x80][..],
+            ] {
+                let mut bytes = ascii.clone().into_bytes();
+                bytes.splice(at..at, bad.iter().copied());
+                assert!(utf8(bytes).is_err(), "{bad:02x?} at {at}");
+            }
+        }
+        assert_eq!(ascii_blocks(ascii.as_bytes()), 3 * ASCII_BLOCK);
+        assert_eq!(utf8(Vec::new()).expect("empty"), "");
     }
 }
