@@ -267,3 +267,41 @@ fn a_panicking_handler_costs_its_call_not_the_worker() -> Result<()> {
     }
     Ok(())
 }
+
+/// The idle timeout and the stall timeout are told apart: a connection
+/// idle for longer than the stall timeout (but not the idle timeout) between
+/// calls is still served, and one idle for the idle timeout is closed.
+#[test]
+fn idle_connections_wait_for_the_idle_timeout_not_the_stall_timeout() -> Result<()> {
+    let config = ServerConfig {
+        stall_timeout: Some(Duration::from_millis(150)),
+        idle_timeout: Some(Duration::from_millis(1200)),
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start(config)?;
+    let mut s = answered_connection(server.addr)?;
+    // Idle for four stall timeouts: being idle is not a stall.
+    thread::sleep(Duration::from_millis(600));
+    let mut rest = [0u8; 64];
+    s.set_read_timeout(Some(Duration::from_millis(20)))?;
+    while s.read(&mut rest).is_ok_and(|n| n > 0) {}
+    s.write_all(&ping_call(Protocol::Compact))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut first = [0u8; 1];
+    s.read_exact(&mut first)
+        .context("a call after 600 ms idle was not answered")?;
+    // Then idle for good: closed after the idle timeout, not before half
+    // of it, not long after it.
+    let idle_from = Instant::now();
+    let mut rest = [0u8; 64];
+    s.set_read_timeout(Some(Duration::from_millis(20)))?;
+    while s.read(&mut rest).is_ok_and(|n| n > 0) {}
+    assert_closed_by_server(s, Duration::from_secs(5))?;
+    let idle = idle_from.elapsed();
+    ensure!(
+        idle >= Duration::from_millis(600),
+        "closed after {idle:?} idle, before the idle timeout"
+    );
+    server.assert_serves("after")?;
+    Ok(())
+}

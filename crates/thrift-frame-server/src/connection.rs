@@ -34,6 +34,10 @@ struct TrackedReader {
     socket: SharedSocket,
     state: Arc<ConnectionState>,
     stall_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    /// The socket's read timeout outside a lowered deadline: the shorter
+    /// of the idle and stall timeouts.
+    base_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     /// When the current request must have arrived by.
     deadline: Option<Instant>,
@@ -72,39 +76,56 @@ impl TrackedReader {
 impl TrackedReader {
     /// One read of the socket by `read`, within the request's deadline and
     /// counted in the connection's state.
+    ///
+    /// The socket's read timeout stays at the shorter of the idle and stall
+    /// timeouts (set once per connection, not twice per call): when it
+    /// expires before the one that applies (idle between requests, stall
+    /// within one), the read is made again.
     fn tracked(
         &mut self,
-        read: impl FnOnce(&mut SharedSocket) -> io::Result<usize>,
+        mut read: impl FnMut(&mut SharedSocket) -> io::Result<usize>,
     ) -> io::Result<usize> {
-        let mid_request = self.state.busy.load(Ordering::SeqCst);
-        if mid_request {
-            self.apply_deadline()?;
-        }
-        let n = match read(&mut self.socket) {
-            Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                if mid_request && self.timeout_is_deadline {
-                    return Err(self.deadline_expired());
-                }
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "read timed out"));
-            }
-            Err(e) => return Err(e),
-        };
-        if n > 0 {
-            self.state.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
-            if !self.state.busy.swap(true, Ordering::SeqCst) {
-                // The first bytes of a request: its clock starts now.
-                self.deadline = self.request_timeout.map(|t| Instant::now() + t);
+        let waiting_since = Instant::now();
+        loop {
+            let mid_request = self.state.busy.load(Ordering::SeqCst);
+            if mid_request {
+                self.apply_deadline()?;
+            } else if self.timeout_is_deadline {
+                self.socket.stream().set_read_timeout(self.base_timeout)?;
                 self.timeout_is_deadline = false;
-                self.socket.stream().set_read_timeout(self.stall_timeout)?;
             }
+            let n = match read(&mut self.socket) {
+                Ok(n) => n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if mid_request && self.timeout_is_deadline {
+                        return Err(self.deadline_expired());
+                    }
+                    let limit = if mid_request {
+                        self.stall_timeout
+                    } else {
+                        self.idle_timeout
+                    };
+                    if limit.is_none_or(|limit| waiting_since.elapsed() < limit) {
+                        continue;
+                    }
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "read timed out"));
+                }
+                Err(e) => return Err(e),
+            };
+            if n > 0 {
+                self.state.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
+                if !self.state.busy.swap(true, Ordering::SeqCst) {
+                    // The first bytes of a request: its clock starts now.
+                    self.deadline = self.request_timeout.map(|t| Instant::now() + t);
+                }
+            }
+            return Ok(n);
         }
-        Ok(n)
     }
 }
 
@@ -119,6 +140,20 @@ impl ReadToVec for TrackedReader {
 
     fn read_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
         self.tracked(|socket| socket.read_to_vec(buf, max))
+    }
+
+    fn read_to_vec_then(
+        &mut self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        after: &mut [u8],
+    ) -> io::Result<(usize, usize)> {
+        let mut split = (0, 0);
+        self.tracked(|socket| {
+            split = socket.read_to_vec_then(buf, max, after)?;
+            Ok(split.0 + split.1)
+        })?;
+        Ok(split)
     }
 }
 
@@ -205,8 +240,13 @@ impl Connection {
             registration: _registration,
         } = self;
         let stream = socket.stream();
+        let base_timeout = match (config.idle_timeout, config.stall_timeout) {
+            (Some(idle), Some(stall)) => Some(idle.min(stall)),
+            (idle, stall) => idle.or(stall),
+        };
         let setup = || -> io::Result<()> {
             stream.set_nodelay(true)?;
+            stream.set_read_timeout(base_timeout)?;
             stream.set_write_timeout(config.write_timeout)
         };
         if let Err(e) = setup() {
@@ -224,6 +264,8 @@ impl Connection {
                 socket: socket.clone(),
                 state: state.clone(),
                 stall_timeout: config.stall_timeout,
+                idle_timeout: config.idle_timeout,
+                base_timeout,
                 request_timeout: config.request_timeout,
                 deadline: None,
                 timeout_is_deadline: false,
@@ -264,9 +306,6 @@ impl Connection {
             state.busy.store(false, Ordering::SeqCst);
             if shutdown.is_triggered() {
                 break Ending::Shutdown;
-            }
-            if let Err(e) = stream.set_read_timeout(config.idle_timeout) {
-                break Ending::Problem(format!("could not set the idle timeout: {e}"));
             }
             let before = state.bytes_read.load(Ordering::Relaxed);
             state.deadline_hit.store(false, Ordering::SeqCst);

@@ -40,6 +40,15 @@ impl crate::ReadToVec for SharedSocket {
     fn read_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
         (&*self.0).read_to_vec(buf, max)
     }
+
+    fn read_to_vec_then(
+        &mut self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        after: &mut [u8],
+    ) -> io::Result<(usize, usize)> {
+        (&*self.0).read_to_vec_then(buf, max, after)
+    }
 }
 
 impl Write for SharedSocket {

@@ -65,13 +65,31 @@ impl<S: crate::ReadToVec> crate::ReadToVec for TimeoutReporting<S> {
     const APPENDS_IN_PLACE: bool = S::APPENDS_IN_PLACE;
 
     fn read_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
-        self.inner.read_to_vec(buf, max).map_err(|e| {
-            if is_timeout(&e) {
-                timed_out("read", self.read_timeout)
-            } else {
-                e
-            }
-        })
+        self.inner
+            .read_to_vec(buf, max)
+            .map_err(|e| self.reported(e))
+    }
+
+    fn read_to_vec_then(
+        &mut self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        after: &mut [u8],
+    ) -> io::Result<(usize, usize)> {
+        self.inner
+            .read_to_vec_then(buf, max, after)
+            .map_err(|e| self.reported(e))
+    }
+}
+
+impl<S> TimeoutReporting<S> {
+    /// A read timeout named as one.
+    fn reported(&self, e: io::Error) -> io::Error {
+        if is_timeout(&e) {
+            timed_out("read", self.read_timeout)
+        } else {
+            e
+        }
     }
 }
 

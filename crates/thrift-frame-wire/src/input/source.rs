@@ -34,32 +34,67 @@ pub trait ReadToVec: Read {
         buf.truncate(start + *read.as_ref().unwrap_or(&0));
         read
     }
+
+    /// [`read_to_vec`](Self::read_to_vec), and when all `max` bytes came,
+    /// what follows them into `after`, in the same read; returns how many
+    /// went to each. Sockets do this with one `readv`, so the bytes after a
+    /// large string come with its last part instead of in a read of their
+    /// own. The provided method fills `buf` only.
+    fn read_to_vec_then(
+        &mut self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        after: &mut [u8],
+    ) -> io::Result<(usize, usize)> {
+        let _ = after;
+        Ok((self.read_to_vec(buf, max)?, 0))
+    }
 }
 
 /// How much the provided [`ReadToVec::read_to_vec`] zeroes per read.
 const ZEROED_CHUNK_BYTES: usize = 64 * 1024;
 
-/// One `recv` into `buf`'s spare capacity.
-fn recv_to_vec(stream: &TcpStream, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+/// One `readv` into `buf`'s spare capacity (`max` bytes), then `after`.
+fn readv_to_vec(
+    stream: &TcpStream,
+    buf: &mut Vec<u8>,
+    max: usize,
+    after: &mut [u8],
+) -> io::Result<(usize, usize)> {
     buf.reserve(max);
     loop {
         let spare = &mut buf.spare_capacity_mut()[..max];
-        let (at, room) = (spare.as_mut_ptr(), spare.len());
-        // SAFETY: `at` is valid for writes of `room` bytes (spare capacity
-        // just reserved); recv writes at most `room` bytes there.
-        let n = unsafe { libc::recv(stream.as_raw_fd(), at.cast(), room, 0) };
+        let parts = [
+            libc::iovec {
+                iov_base: spare.as_mut_ptr().cast(),
+                iov_len: spare.len(),
+            },
+            libc::iovec {
+                iov_base: after.as_mut_ptr().cast(),
+                iov_len: after.len(),
+            },
+        ];
+        // SAFETY: each iovec is valid for writes of its length (spare
+        // capacity just reserved, and `after`); readv writes at most that
+        // much into each, the first filled before the second.
+        let n = unsafe { libc::readv(stream.as_raw_fd(), parts.as_ptr(), 2) };
         if n >= 0 {
             let n = n as usize;
-            // SAFETY: the kernel initialised the first `n <= room` bytes of
+            let into_vec = n.min(max);
+            // SAFETY: the kernel initialised the first `into_vec` bytes of
             // the spare capacity.
-            unsafe { buf.set_len(buf.len() + n) };
-            return Ok(n);
+            unsafe { buf.set_len(buf.len() + into_vec) };
+            return Ok((into_vec, n - into_vec));
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
             return Err(e);
         }
     }
+}
+
+fn recv_to_vec(stream: &TcpStream, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    Ok(readv_to_vec(stream, buf, max, &mut [])?.0)
 }
 
 impl ReadToVec for TcpStream {
@@ -113,6 +148,15 @@ impl<R: ReadToVec + ?Sized> ReadToVec for &mut R {
 
     fn read_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
         (**self).read_to_vec(buf, max)
+    }
+
+    fn read_to_vec_then(
+        &mut self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        after: &mut [u8],
+    ) -> io::Result<(usize, usize)> {
+        (**self).read_to_vec_then(buf, max, after)
     }
 }
 
@@ -293,7 +337,10 @@ impl<R: ReadToVec> ByteSource for BufferedSource<R> {
 
     fn read_some_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
         if self.pos == self.end && max >= self.buf.len() {
-            return self.inner.read_to_vec(buf, max);
+            let (n, after) = self.inner.read_to_vec_then(buf, max, &mut self.buf)?;
+            self.pos = 0;
+            self.end = after;
+            return Ok(n);
         }
         let got = self.buffered(max)?;
         buf.extend_from_slice(got);
@@ -437,7 +484,8 @@ mod tests {
         let data = pattern(3 << 20);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let sent = data.clone();
+        let mut sent = data.clone();
+        sent.extend_from_slice(b"after the string");
         let writer = std::thread::spawn(move || {
             let mut client = TcpStream::connect(addr).expect("connect");
             client.write_all(&sent).expect("write");
@@ -445,6 +493,10 @@ mod tests {
         let (server, _) = listener.accept().expect("accept");
         let mut source = BufferedSource::new(server, 64 * 1024);
         assert_eq!(source.read_vec(data.len()).expect("socket"), data);
+        // What came with the string's last part (readv) is read next.
+        let mut after = [0u8; 16];
+        source.read_full(&mut after).expect("after");
+        assert_eq!(&after, b"after the string");
         writer.join().expect("writer");
         assert_eq!(source.read_some(&mut [0u8; 8]).expect("closed"), 0);
 
