@@ -5,10 +5,11 @@
 //! top of a byte stream.
 //!
 //! Buffered transport: Thrift's "buffered" transport puts nothing on the wire,
-//! so any buffering is byte-compatible. We use `std::io::BufReader`/`BufWriter`
-//! because, unlike the crate's buffered transports, they bypass their buffer
-//! for reads and writes larger than it: a 1 MiB string goes straight between
-//! the socket and its destination instead of through 64 KiB chunks.
+//! so any buffering is byte-compatible. Writes go through `std::io::BufWriter`
+//! and reads through our [`BufferedSource`] because, unlike the crate's
+//! buffered transports, they bypass their buffer for reads and writes larger
+//! than it: a 1 MiB string goes straight between the socket and its
+//! destination instead of through the buffer.
 //!
 //! Binary and compact are read by our own [`BinaryInputProtocol`] and
 //! [`CompactInputProtocol`] (the crate's write side is kept): the same
