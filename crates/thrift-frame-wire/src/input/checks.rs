@@ -102,11 +102,36 @@ fn ascii_blocks(bytes: &[u8]) -> usize {
     ascii_blocks_portable(bytes)
 }
 
-/// [`ascii_blocks_portable`] compiled for AVX2: 32 bytes per OR.
+/// [`ascii_blocks_portable`] with AVX2: each block ORed 32 bytes at a
+/// time into four registers, one sign-bit test per block.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn ascii_blocks_avx2(bytes: &[u8]) -> usize {
-    ascii_blocks_portable(bytes)
+    use std::arch::x86_64::{
+        __m256i, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256, _mm256_setzero_si256,
+    };
+    const LANES: usize = 32;
+    let mut ascii = 0;
+    for block in bytes.chunks_exact(ASCII_BLOCK) {
+        let at = block.as_ptr().cast::<__m256i>();
+        let mut seen = [_mm256_setzero_si256(); 4];
+        for i in (0..ASCII_BLOCK / LANES).step_by(4) {
+            for (k, acc) in seen.iter_mut().enumerate() {
+                // SAFETY: i + k < ASCII_BLOCK / LANES, so the 32 bytes read
+                // are inside `block`; loadu needs no alignment.
+                *acc = _mm256_or_si256(*acc, unsafe { _mm256_loadu_si256(at.add(i + k)) });
+            }
+        }
+        let all = _mm256_or_si256(
+            _mm256_or_si256(seen[0], seen[1]),
+            _mm256_or_si256(seen[2], seen[3]),
+        );
+        if _mm256_movemask_epi8(all) != 0 {
+            break;
+        }
+        ascii += ASCII_BLOCK;
+    }
+    ascii
 }
 
 #[inline(always)]
@@ -151,6 +176,15 @@ mod tests {
             }
         }
         assert_eq!(ascii_blocks(ascii.as_bytes()), 3 * ASCII_BLOCK);
+        assert_eq!(ascii_blocks_portable(ascii.as_bytes()), 3 * ASCII_BLOCK);
+        // A non-ASCII byte in any lane of any block stops the run there.
+        for at in (0..3 * ASCII_BLOCK).step_by(37) {
+            let mut bytes = ascii.clone().into_bytes();
+            bytes[at] = 0x80;
+            let whole = at / ASCII_BLOCK * ASCII_BLOCK;
+            assert_eq!(ascii_blocks(&bytes), whole, "0x80 at {at}");
+            assert_eq!(ascii_blocks_portable(&bytes), whole, "0x80 at {at}");
+        }
         assert_eq!(utf8(Vec::new()).expect("empty"), "");
     }
 }
