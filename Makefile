@@ -21,17 +21,22 @@ GENERATED := idl/ping.thrift:crates/thrift-frame-idl/src/generated \
 all: build
 
 # --- prerequisites ---------------------------------------------------------
+# Installs the Debian packages of $(1) that are missing, with one apt-get.
+define install_missing
+@missing=""; for p in $(1); do \
+  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+done; \
+if [ -n "$$missing" ]; then \
+  echo "installing apt packages:$$missing"; \
+  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+fi
+endef
+
 # Debian's packages: the Thrift 0.17 compiler (code generation and its check),
 # libthrift for the C++ peer. Installed only when missing.
 APT_PACKAGES := thrift-compiler libthrift-dev libevent-dev pkg-config cmake g++ python3-venv
 deps-apt:
-	@missing=""; for p in $(APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing apt packages:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	$(call install_missing,$(APT_PACKAGES))
 
 deps: deps-apt
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
@@ -114,13 +119,7 @@ interop-ci: peers
 # "Fault suite" describes the cases.
 FAULT_APT_PACKAGES := iproute2 iptables
 deps-faults:
-	@missing=""; for p in $(FAULT_APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing apt packages:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	$(call install_missing,$(FAULT_APT_PACKAGES))
 
 FAULT_FLAGS = $(if $(CLIENT),--client $(CLIENT)) $(if $(SERVER),--server $(SERVER)) \
   $(if $(CASE),--case $(CASE)) $(if $(JOBS),--jobs $(JOBS))
@@ -133,13 +132,7 @@ fault-test: deps-faults peers
 # under callgrind (driven through vgdb). Installed only when missing.
 BENCH_APT_PACKAGES := valgrind
 deps-bench:
-	@missing=""; for p in $(BENCH_APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing apt packages:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	$(call install_missing,$(BENCH_APT_PACKAGES))
 
 # Latency, CPU and instructions per call, throughput, client comparison and
 # reconnect cost across all peers, next to raw TCP.

@@ -2,7 +2,7 @@
 
 use std::io::{self, Read, Write};
 
-use crate::input::{read_appended, read_zeroed, BufferedSource, ByteSource, ReadToVec};
+use crate::input::{BufferedSource, ByteSource, ReadToVec};
 
 /// A frame buffer larger than this is released after sending, so one large
 /// call does not pin megabytes to an idle connection.
@@ -149,20 +149,14 @@ impl<R: ReadToVec> FramedReader<R> {
 }
 
 impl<R: ReadToVec> ByteSource for FramedReader<R> {
+    const APPENDS_IN_PLACE: bool = R::APPENDS_IN_PLACE;
+
     fn read_some(&mut self, out: &mut [u8]) -> io::Result<usize> {
         self.within_frame(out.len(), |inner, n| inner.read_some(&mut out[..n]))
     }
 
     fn read_some_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
         self.within_frame(max, |inner, n| inner.read_some_to_vec(buf, n))
-    }
-
-    fn read_vec(&mut self, len: usize) -> io::Result<Vec<u8>> {
-        if R::APPENDS_IN_PLACE {
-            read_appended(self, len)
-        } else {
-            read_zeroed(self, len)
-        }
     }
 }
 

@@ -48,7 +48,6 @@ mod json;
 mod limits;
 mod observed;
 mod socket;
-mod strings;
 mod timeouts;
 mod zlib;
 
@@ -77,9 +76,8 @@ pub use json::{TJsonInputProtocol, TJsonOutputProtocol};
 pub use limits::Limits;
 pub use observed::{ObservedInputProtocol, RequestObserver, RequestOutcome};
 pub use socket::SharedSocket;
-pub use strings::Utf8Strings;
 pub use timeouts::{describe, TimeoutReporting};
-pub use zlib::{MessageBudget, ZlibReader, ZlibWriter};
+pub use zlib::{BudgetedInput, MessageBudget, ZlibReader, ZlibWriter};
 
 /// Size of the read and write buffers: large enough that a typical message
 /// header and small calls need one syscall, small enough to be cheap per
@@ -500,20 +498,16 @@ impl WireConfig {
     where
         T: ByteSource + Read + Send + 'a,
     {
-        match self.protocol {
-            Protocol::Binary => Box::new(Utf8Strings::restarting(
-                BinaryInputProtocol::new(transport, self.limits),
-                budget,
-            )),
-            Protocol::Compact => Box::new(Utf8Strings::restarting(
-                CompactInputProtocol::new(transport, self.limits),
-                budget,
-            )),
-            // JSON strings are escaped text, validated as they are decoded.
-            Protocol::Json => Box::new(Utf8Strings::restarting(
-                TJsonInputProtocol::new(transport, self.limits),
-                budget,
-            )),
+        // Every protocol validates its strings as UTF-8 itself (JSON as it
+        // decodes escaped text).
+        let input: Box<dyn TInputProtocol + Send + 'a> = match self.protocol {
+            Protocol::Binary => Box::new(BinaryInputProtocol::new(transport, self.limits)),
+            Protocol::Compact => Box::new(CompactInputProtocol::new(transport, self.limits)),
+            Protocol::Json => Box::new(TJsonInputProtocol::new(transport, self.limits)),
+        };
+        match budget {
+            Some(budget) => Box::new(BudgetedInput::new(input, budget)),
+            None => input,
         }
     }
 

@@ -51,13 +51,7 @@ fn timed_out(what: &str, timeout: Option<Duration>) -> io::Error {
 
 impl<S: Read> Read for TimeoutReporting<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).map_err(|e| {
-            if is_timeout(&e) {
-                timed_out("read", self.read_timeout)
-            } else {
-                e
-            }
-        })
+        self.inner.read(buf).map_err(|e| self.reported(e))
     }
 }
 

@@ -36,6 +36,38 @@ impl MessageBudget {
     }
 }
 
+/// An input protocol whose messages are counted against a
+/// [`MessageBudget`]: each `read_message_begin` starts the count again.
+/// Everything else goes to the protocol inside.
+pub struct BudgetedInput<P> {
+    inner: P,
+    budget: MessageBudget,
+}
+
+impl<P> BudgetedInput<P> {
+    /// Restarts `budget` at every message `inner` reads.
+    pub fn new(inner: P, budget: MessageBudget) -> Self {
+        BudgetedInput { inner, budget }
+    }
+
+    fn inner(&mut self) -> thrift::Result<&mut P> {
+        Ok(&mut self.inner)
+    }
+}
+
+impl<P: thrift::protocol::TInputProtocol> thrift::protocol::TInputProtocol for BudgetedInput<P> {
+    fn read_message_begin(&mut self) -> thrift::Result<thrift::protocol::TMessageIdentifier> {
+        self.budget.start_message();
+        self.inner.read_message_begin()
+    }
+
+    forward_reads_via!(inner);
+
+    fn min_serialized_size(&self, field_type: thrift::protocol::TType) -> usize {
+        self.inner.min_serialized_size(field_type)
+    }
+}
+
 /// The read side: inflates the peer's zlib stream.
 ///
 /// Built on `flate2::Decompress` rather than its `bufread` decoder, which

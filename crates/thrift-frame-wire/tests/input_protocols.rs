@@ -10,7 +10,7 @@ use std::io::{self, Cursor, Read};
 use std::path::PathBuf;
 
 use thrift::protocol::{TBinaryInputProtocol, TCompactInputProtocol, TInputProtocol, TType};
-use thrift_frame_wire::{Limits, Protocol, ReadToVec, Transport, Utf8Strings, WireConfig};
+use thrift_frame_wire::{Limits, Protocol, ReadToVec, Transport, WireConfig};
 
 /// Every vector: (file name, protocol, bytes).
 fn vectors() -> Vec<(String, Protocol, Vec<u8>)> {
@@ -56,8 +56,8 @@ impl ReadToVec for Pieces {
 }
 
 /// An error as compared: kind and message, except that invalid UTF-8 is
-/// one error whatever its wording (the crate words a bad method name with
-/// `String::from_utf8`'s message, other strings as `Utf8Strings` does).
+/// one error whatever its wording (the crate words it with
+/// `String::from_utf8`'s message).
 fn describe(e: &thrift::Error) -> String {
     match e {
         thrift::Error::Protocol(p) if p.message.to_lowercase().contains("utf-8") => {
@@ -155,18 +155,13 @@ fn value(
     Ok(())
 }
 
-/// The thrift crate's reader, as our stack used it before: strict binary
-/// or compact, strings validated by `Utf8Strings`.
+/// The thrift crate's reader: strict binary or compact.
 fn theirs(protocol: Protocol, bytes: &[u8]) -> Result<Vec<String>, (Vec<String>, String)> {
     let config = Limits::default().thrift_configuration();
     let cursor = Cursor::new(bytes.to_vec());
     let mut p: Box<dyn TInputProtocol> = match protocol {
-        Protocol::Binary => Box::new(Utf8Strings::new(TBinaryInputProtocol::with_config(
-            cursor, true, config,
-        ))),
-        _ => Box::new(Utf8Strings::new(TCompactInputProtocol::with_config(
-            cursor, config,
-        ))),
+        Protocol::Binary => Box::new(TBinaryInputProtocol::with_config(cursor, true, config)),
+        _ => Box::new(TCompactInputProtocol::with_config(cursor, config)),
     };
     events(&mut *p)
 }

@@ -51,6 +51,15 @@ impl<S: ByteSource> BinaryInputProtocol<S> {
     fn element_type(&mut self) -> thrift::Result<TType> {
         field_type(self.source.read_byte()?)
     }
+
+    /// A list's or set's element type and size, the size checked.
+    fn list_set_begin(&mut self) -> thrift::Result<(TType, i32)> {
+        let element_type = self.element_type()?;
+        let size = self.read_i32()?;
+        self.checks
+            .container(size, self.min_serialized_size(element_type))?;
+        Ok((element_type, size))
+    }
 }
 
 fn field_type(b: u8) -> thrift::Result<TType> {
@@ -163,10 +172,7 @@ impl<S: ByteSource> TInputProtocol for BinaryInputProtocol<S> {
     }
 
     fn read_list_begin(&mut self) -> thrift::Result<TListIdentifier> {
-        let element_type = self.element_type()?;
-        let size = self.read_i32()?;
-        self.checks
-            .container(size, self.min_serialized_size(element_type))?;
+        let (element_type, size) = self.list_set_begin()?;
         Ok(TListIdentifier::new(element_type, size))
     }
 
@@ -175,10 +181,7 @@ impl<S: ByteSource> TInputProtocol for BinaryInputProtocol<S> {
     }
 
     fn read_set_begin(&mut self) -> thrift::Result<TSetIdentifier> {
-        let element_type = self.element_type()?;
-        let size = self.read_i32()?;
-        self.checks
-            .container(size, self.min_serialized_size(element_type))?;
+        let (element_type, size) = self.list_set_begin()?;
         Ok(TSetIdentifier::new(element_type, size))
     }
 

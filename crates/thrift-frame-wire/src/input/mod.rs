@@ -14,5 +14,4 @@ mod source;
 
 pub use binary::BinaryInputProtocol;
 pub use compact::CompactInputProtocol;
-pub(crate) use source::{read_appended, read_zeroed};
 pub use source::{BufferedSource, ByteSource, DirectSource, ReadToVec};

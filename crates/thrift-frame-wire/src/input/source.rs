@@ -160,18 +160,6 @@ impl<R: ReadToVec + ?Sized> ReadToVec for &mut R {
     }
 }
 
-/// `len` bytes read the way `Read` allows: into a vector zeroed first.
-/// For streams whose `read_to_vec` is the provided one, where reading a
-/// trickle piece by piece would zero a chunk per piece.
-pub(crate) fn read_zeroed<S: ByteSource + ?Sized>(
-    source: &mut S,
-    len: usize,
-) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0; len];
-    source.read_full(&mut buf)?;
-    Ok(buf)
-}
-
 fn end_of_stream() -> io::Error {
     io::Error::new(io::ErrorKind::UnexpectedEof, "failed to fill whole buffer")
 }
@@ -179,6 +167,10 @@ fn end_of_stream() -> io::Error {
 /// Bytes for an input protocol: single reads, from which whole fields,
 /// owned strings and skips are built.
 pub trait ByteSource {
+    /// True when [`read_some_to_vec`](Self::read_some_to_vec) writes into
+    /// the vector's spare capacity without zeroing it (see [`ReadToVec`]).
+    const APPENDS_IN_PLACE: bool;
+
     /// One read of up to `out.len()` bytes into `out`; 0 only at the end.
     fn read_some(&mut self, out: &mut [u8]) -> io::Result<usize>;
 
@@ -205,11 +197,19 @@ pub trait ByteSource {
         Ok(byte[0])
     }
 
-    /// Exactly `len` bytes in a vector of their own, each written once.
+    /// Exactly `len` bytes in a vector of their own, each written once
+    /// where the source appends in place (else into a vector zeroed once:
+    /// zeroing a chunk per read would cost a chunk per byte of a trickle).
     /// The caller checks `len` against its limits first: the vector's
     /// capacity is reserved up front (untouched until bytes arrive).
     fn read_vec(&mut self, len: usize) -> io::Result<Vec<u8>> {
-        read_appended(self, len)
+        if Self::APPENDS_IN_PLACE {
+            read_appended(self, len)
+        } else {
+            let mut buf = vec![0; len];
+            self.read_full(&mut buf)?;
+            Ok(buf)
+        }
     }
 
     /// Reads and drops `len` bytes, allocating nothing.
@@ -225,23 +225,18 @@ pub trait ByteSource {
 }
 
 /// `len` bytes appended by single reads to a vector reserved up front.
-pub(crate) fn read_appended<S: ByteSource + ?Sized>(
-    source: &mut S,
-    len: usize,
-) -> io::Result<Vec<u8>> {
-    {
-        let mut buf = Vec::with_capacity(len);
-        while buf.len() < len {
-            let left = len - buf.len();
-            match source.read_some_to_vec(&mut buf, left) {
-                Ok(0) => return Err(end_of_stream()),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+fn read_appended<S: ByteSource + ?Sized>(source: &mut S, len: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len);
+    while buf.len() < len {
+        let left = len - buf.len();
+        match source.read_some_to_vec(&mut buf, left) {
+            Ok(0) => return Err(end_of_stream()),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        Ok(buf)
     }
+    Ok(buf)
 }
 
 /// A [`ByteSource`] reading its stream directly, for streams that are
@@ -256,20 +251,14 @@ impl<R: ReadToVec> Read for DirectSource<R> {
 }
 
 impl<R: ReadToVec> ByteSource for DirectSource<R> {
+    const APPENDS_IN_PLACE: bool = R::APPENDS_IN_PLACE;
+
     fn read_some(&mut self, out: &mut [u8]) -> io::Result<usize> {
         self.0.read(out)
     }
 
     fn read_some_to_vec(&mut self, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
         self.0.read_to_vec(buf, max)
-    }
-
-    fn read_vec(&mut self, len: usize) -> io::Result<Vec<u8>> {
-        if R::APPENDS_IN_PLACE {
-            read_appended(self, len)
-        } else {
-            read_zeroed(self, len)
-        }
     }
 }
 
@@ -325,6 +314,8 @@ impl<R: ReadToVec> Read for BufferedSource<R> {
 }
 
 impl<R: ReadToVec> ByteSource for BufferedSource<R> {
+    const APPENDS_IN_PLACE: bool = R::APPENDS_IN_PLACE;
+
     fn read_some(&mut self, out: &mut [u8]) -> io::Result<usize> {
         if self.pos == self.end && out.len() >= self.buf.len() {
             return self.inner.read(out);
@@ -345,14 +336,6 @@ impl<R: ReadToVec> ByteSource for BufferedSource<R> {
         let got = self.buffered(max)?;
         buf.extend_from_slice(got);
         Ok(got.len())
-    }
-
-    fn read_vec(&mut self, len: usize) -> io::Result<Vec<u8>> {
-        if R::APPENDS_IN_PLACE {
-            read_appended(self, len)
-        } else {
-            read_zeroed(self, len)
-        }
     }
 
     fn read_byte(&mut self) -> io::Result<u8> {
